@@ -1,0 +1,94 @@
+"""Verify optimizer cases against their claims, and lay the verdicts out as a matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from rnnverify.claims import get_claim, verify
+from rnnverify.contract import DEFAULT_STEP_TIME_LIMIT
+from rnnverify.registry import Case, ClaimRef
+from rnnverify.verdict import Status, Verdict
+
+
+def apply_known_failure(case: Case, ref: ClaimRef, verdict: Verdict) -> Verdict:
+    """Mark a declared known failure XFAIL, or XPASS if it unexpectedly held (a stale
+    declaration is itself a failure, as with ``xfail_strict``)."""
+    reason = case.known_failures.get(str(ref))
+    if reason is None:
+        return verdict
+    if verdict.status.failed:
+        return verdict.with_status(Status.XFAIL, reason)
+    if verdict.status is Status.PASS:
+        return verdict.with_status(Status.XPASS, reason)
+    return verdict
+
+
+def verify_case(
+    case: Case,
+    *,
+    claims: Sequence[str] | None = None,
+    profile: str | None = None,
+    seed: int | None = None,
+    time_limit: float = DEFAULT_STEP_TIME_LIMIT,
+    on_verdict: Callable[[Verdict], None] | None = None,
+) -> list[Verdict]:
+    """Verify every claim ``case`` makes (or those of ``claims`` it makes)."""
+    out = []
+    for ref in case.claims:
+        if claims is not None and ref.claim not in claims and str(ref) not in claims:
+            continue
+        verdict = verify(get_claim(ref.claim), case.subject(ref, time_limit=time_limit),
+                         profile=profile, seed=seed)
+        verdict = apply_known_failure(case, ref, verdict)
+        out.append(verdict)
+        if on_verdict is not None:
+            on_verdict(verdict)
+    return out
+
+
+@dataclass(frozen=True)
+class Summary:
+    passed: int
+    failed: int
+    inapplicable: int
+    expected: int
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+def summarize(verdicts: Iterable[Verdict]) -> Summary:
+    vs = list(verdicts)
+    return Summary(
+        passed=sum(v.status is Status.PASS for v in vs),
+        failed=sum(v.status.failed for v in vs),
+        inapplicable=sum(v.status is Status.NA for v in vs),
+        expected=sum(v.status is Status.XFAIL for v in vs),
+    )
+
+
+def matrix(verdicts: Sequence[Verdict]) -> str:
+    """The verdict matrix as text: one row per claim, one column per optimizer; a cell
+    is ``pass``/``FAIL``/``ERROR``/``n.a.``/``xfail``/``XPASS`` with the measured figure,
+    ``—`` where the optimizer does not make the claim."""
+    optimizers: list[str] = []
+    claims: list[str] = []
+    cell: dict[tuple[str, str], str] = {}
+    for v in verdicts:
+        if v.optimizer not in optimizers:
+            optimizers.append(v.optimizer)
+        if v.claim_label not in claims:
+            claims.append(v.claim_label)
+        text = v.status.value + (f" {v.figure}" if v.figure else "")
+        cell[(v.claim_label, v.optimizer)] = text
+    header = ["claim", *optimizers]
+    rows = [[c, *(cell.get((c, o), "—") for o in optimizers)] for c in claims]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(r: list[str]) -> str:
+        return "  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)).rstrip()
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), sep, *(line(r) for r in rows)])

@@ -1,0 +1,393 @@
+"""The claim registry and the search that turns a claim into a :class:`Verdict`.
+
+A claim is a stable id (``family.property``, theory/README.md), a one-line theorem, its
+source, and an ``evaluate(subject, spec) -> Observation`` function that checks the claim
+on *one* problem. :func:`verify` lets Hypothesis search problem specs for a violation,
+pushes toward the worst case with ``target()``, shrinks a violation to the smallest
+problem, and returns one Verdict (../DESIGN.md §Claims, §Verdicts).
+
+Built-in claims live in the top-level packages ``properties`` (invariants that hold at
+every step) and ``convergence`` (claims about whole trajectories); they register
+themselves on import and :func:`load_builtin_claims` imports them on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import hypothesis
+import numpy as np
+from hypothesis import event, given, target
+from hypothesis import strategies as st
+
+from rnnverify import profiles
+from rnnverify.contract import (
+    DEFAULT_STEP_TIME_LIMIT,
+    ContractViolation,
+    Optimizer,
+    StepTimeout,
+    _call_with_time_limit,
+    _describe_exception,
+)
+from rnnverify.problems import ProblemFamily, ProblemSpec, RNNProblem
+from rnnverify.tolerance import Tolerance
+from rnnverify.tree import Params
+from rnnverify.verdict import Status, Verdict
+
+BUILTIN_CLAIM_PACKAGES = ("properties", "convergence")
+
+
+# ---------------------------------------------------------------------------------------
+# What a claim is checked on
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    """An optimizer under test, as a claim sees it.
+
+    Attributes
+    ----------
+    name : str
+        Readable id (``sgd(lr=0.05)``), used in verdicts and test ids.
+    optimizer : Optimizer
+    family : ProblemFamily
+        The problems the optimizer runs on.
+    target : str or None
+        The parameter a targeted claim is about (``W_hh``).
+    steps : int
+        Steps per trajectory for trajectory claims.
+    reproduce : str
+        The command prefix that rebuilds this optimizer (``rnnverify check 'sgd(lr=0.05)'``).
+    time_limit : float
+        Seconds per optimizer call before it is reported as hung.
+    """
+
+    name: str
+    optimizer: Optimizer
+    family: ProblemFamily = field(default_factory=ProblemFamily)
+    target: str | None = None
+    steps: int = 5
+    reproduce: str = ""
+    time_limit: float = DEFAULT_STEP_TIME_LIMIT
+
+    def gradient(self, problem: RNNProblem, params: Params) -> Params | ContractViolation:
+        """The optimizer's gradient (``optimizer.gradient`` or the problem's own), with
+        the contract enforced: a misbehaving user function becomes a violation."""
+        fn = self.optimizer.gradient
+        if fn is None:
+            return problem.grad(params)
+        user_fn = fn
+        try:
+            out = _call_with_time_limit(lambda: user_fn(problem, params), self.time_limit)
+        except StepTimeout:
+            return ContractViolation("hung", 0, None, f"gradient took longer than {self.time_limit:g} s")
+        except Exception as exc:
+            return ContractViolation("raised", 0, None, "gradient: " + _describe_exception(exc))
+        try:
+            problem.validate(out)
+        except (ValueError, TypeError, AttributeError) as exc:
+            return ContractViolation("bad_output", 0, None, f"gradient: {exc}")
+        return dict(out)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The outcome of a claim on one problem.
+
+    ``score`` is what :func:`hypothesis.target` maximizes: larger means closer to (or
+    further into) a violation, e.g. ``measured/bound`` for an upper bound.
+    """
+
+    status: Status
+    summary: str = ""
+    measured: float | None = None
+    bound: float | None = None
+    inequality: str = ""
+    tolerance: Tolerance | None = None
+    entry: str | None = None
+    quantities: Mapping[str, Any] = field(default_factory=dict)
+    inputs: str | None = None
+    score: float = 0.0
+    series: Mapping[str, list[float]] = field(default_factory=dict)
+
+    @classmethod
+    def from_violation(cls, v: ContractViolation) -> Observation:
+        return cls(Status.ERROR, summary=v.one_line(), entry=v.entry, score=math.inf)
+
+    @classmethod
+    def na(cls, why: str) -> Observation:
+        return cls(Status.NA, summary=why)
+
+    @property
+    def violation(self) -> float | None:
+        if self.status is not Status.FAIL or self.measured is None or self.bound is None:
+            return None
+        return abs(self.measured - self.bound)
+
+
+Evaluate = Callable[[Subject, ProblemSpec], Observation]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A checkable claim.
+
+    Attributes
+    ----------
+    id : str
+        Stable id, ``family.property``.
+    summary : str
+        The theorem in one line.
+    source : str
+        Where it comes from (paper, theorem/equation, or theory/ section).
+    evaluate : callable
+        ``(subject, spec) -> Observation`` on one problem; must not raise.
+    worst : {"min", "max"}
+        Whether the worst measured value over examples is the smallest or the largest
+        (for the figure shown when the claim passes).
+    family : dict
+        Limits intersected with the subject's problem family (e.g. tiny sizes for sympy).
+    needs_target : bool
+        Whether the claim is about one parameter (``claim:W_hh``).
+    figure : str
+        Format of the measured figure in the verdict matrix.
+    """
+
+    id: str
+    summary: str
+    source: str
+    evaluate: Evaluate
+    worst: str = "max"
+    family: Mapping[str, Any] = field(default_factory=dict)
+    needs_target: bool = False
+    figure: str = "{:.3g}"
+
+    def problems(self, subject: Subject) -> st.SearchStrategy[ProblemSpec]:
+        from properties.strategies import problem_specs  # the strategies' one home
+
+        return problem_specs(subject.family.restrict(**self.family) if self.family else subject.family)
+
+
+_CLAIMS: dict[str, Claim] = {}
+_LOADED = False
+
+
+def register_claim(claim: Claim) -> Claim:
+    """Add ``claim`` to the registry (ids are unique)."""
+    if claim.id in _CLAIMS and _CLAIMS[claim.id] is not claim:
+        raise ValueError(f"claim {claim.id!r} is already registered")
+    _CLAIMS[claim.id] = claim
+    return claim
+
+
+def load_builtin_claims() -> None:
+    """Import the packages that define the built-in claims (once)."""
+    global _LOADED
+    if not _LOADED:
+        for name in BUILTIN_CLAIM_PACKAGES:
+            importlib.import_module(name)
+        _LOADED = True
+
+
+def all_claims() -> dict[str, Claim]:
+    load_builtin_claims()
+    return dict(sorted(_CLAIMS.items()))
+
+
+def get_claim(claim_id: str) -> Claim:
+    """The claim with this id; ``KeyError`` listing the valid ids otherwise."""
+    claims = all_claims()
+    if claim_id not in claims:
+        raise KeyError(f"unknown claim {claim_id!r}; expected one of {list(claims)}")
+    return claims[claim_id]
+
+
+# ---------------------------------------------------------------------------------------
+# The search
+# ---------------------------------------------------------------------------------------
+
+
+class _Violated(AssertionError):
+    """Raised inside the Hypothesis test to make it shrink a violation."""
+
+
+def _safe_evaluate(claim: Claim, subject: Subject, spec: ProblemSpec) -> Observation:
+    """Evaluate one example. A user's trajectory may overflow: non-finite values are data
+    that each check handles explicitly, so floating-point errors are not raised here."""
+    try:
+        with np.errstate(all="ignore"):
+            return claim.evaluate(subject, spec)
+    except Exception as exc:  # a harness bug must still produce a verdict
+        return Observation(
+            Status.ERROR,
+            summary=f"the check itself raised {_describe_exception(exc)} (harness error)",
+            score=math.inf,
+        )
+
+
+def _reproduce(subject: Subject, claim: Claim, spec: ProblemSpec | None) -> str | None:
+    if not subject.reproduce:
+        return None
+    label = f"{claim.id}:{subject.target}" if subject.target else claim.id
+    cmd = f"{subject.reproduce} --claim {label}"
+    return cmd + (f" --problem '{spec}'" if spec is not None else "")
+
+
+def _to_verdict(
+    claim: Claim, subject: Subject, spec: ProblemSpec | None, obs: Observation,
+    examples: int, inapplicable: int, measured: float | None = None,
+) -> Verdict:
+    value = obs.measured if measured is None else measured
+    figure = ""
+    if value is not None and math.isfinite(value):
+        figure = claim.figure.format(value)
+    return Verdict(
+        claim=claim.id,
+        optimizer=subject.name,
+        status=obs.status,
+        summary=obs.summary,
+        target=subject.target,
+        problem=None if spec is None else str(spec),
+        inequality=obs.inequality,
+        measured=value,
+        bound=obs.bound,
+        violation=obs.violation,
+        tolerance=obs.tolerance,
+        entry=obs.entry,
+        quantities=dict(obs.quantities),
+        inputs=obs.inputs,
+        reproduce=_reproduce(subject, claim, spec) if obs.status.failed else None,
+        examples=examples,
+        inapplicable=inapplicable,
+        figure=figure,
+        series=dict(obs.series),
+    )
+
+
+def replay(claim: Claim | str, subject: Subject, spec: ProblemSpec) -> Verdict:
+    """Check ``claim`` on exactly one problem (what a reproduce command runs)."""
+    claim = get_claim(claim) if isinstance(claim, str) else claim
+    obs = _safe_evaluate(claim, subject, spec)
+    return _to_verdict(claim, subject, spec, obs, 1, int(obs.status is Status.NA))
+
+
+def verify(
+    claim: Claim | str,
+    subject: Subject,
+    *,
+    profile: str | None = None,
+    seed: int | None = None,
+    max_examples: int | None = None,
+) -> Verdict:
+    """Search for a violation of ``claim`` by ``subject``; return one Verdict.
+
+    Never raises for a misbehaving optimizer or a violated claim. The verdict of a
+    violation is that of the *shrunk* (smallest) problem; an optimizer that hangs is
+    reported on the first problem where it hung, without shrinking (each try would
+    cost the full time limit).
+    """
+    claim = get_claim(claim) if isinstance(claim, str) else claim
+    if claim.needs_target and not subject.target:
+        return Verdict(
+            claim.id, subject.name, Status.ERROR,
+            summary=f"claim {claim.id!r} needs a target parameter, e.g. {claim.id}:W_hh",
+        )
+    base = profiles.get(profile)
+    overrides: dict[str, Any] = {}
+    if max_examples is not None:
+        overrides["max_examples"] = max_examples
+    run_settings = hypothesis.settings(base, **overrides)
+
+    counts = {"examples": 0, "inapplicable": 0}
+    worst: list[tuple[float, ProblemSpec, Observation]] = []
+    last_failure: list[tuple[ProblemSpec, Observation]] = []
+    hung: list[tuple[ProblemSpec, Observation]] = []
+
+    def property_(spec: ProblemSpec) -> None:
+        if hung:  # do not run a hanging optimizer again while Hypothesis shrinks
+            raise _Violated(hung[0][1].summary)
+        obs = _safe_evaluate(claim, subject, spec)
+        counts["examples"] += 1
+        if obs.status is Status.NA:
+            counts["inapplicable"] += 1
+            event("precondition not met")
+            return
+        if math.isfinite(obs.score):
+            target(obs.score, label=claim.id)
+        if obs.status in (Status.FAIL, Status.ERROR):
+            if obs.status is Status.ERROR and obs.summary.startswith("hung"):
+                hung.append((spec, obs))
+            last_failure.append((spec, obs))
+            raise _Violated(obs.summary)
+        if obs.measured is not None and math.isfinite(obs.measured):
+            signed = obs.measured if claim.worst == "max" else -obs.measured
+            if not worst or signed > worst[0][0]:
+                worst[:] = [(signed, spec, obs)]
+
+    test = given(claim.problems(subject))(property_)
+    test = run_settings(test)
+    if seed is not None:
+        test = hypothesis.seed(seed)(test)
+    label = f"{subject.name}|{claim.id}|{subject.target}".encode()
+    test.hypothesis.inner_test._hypothesis_internal_add_digest = label  # type: ignore[attr-defined]
+
+    try:
+        test()
+    except _Violated:
+        pass
+    except hypothesis.errors.FailedHealthCheck as exc:
+        return Verdict(
+            claim.id, subject.name, Status.ERROR, target=subject.target,
+            summary=f"harness error: Hypothesis health check failed ({str(exc).splitlines()[0]})",
+            examples=counts["examples"], inapplicable=counts["inapplicable"],
+        )
+    except Exception as exc:  # Flaky (a non-deterministic optimizer), or a harness bug
+        if not last_failure:
+            return Verdict(
+                claim.id, subject.name, Status.ERROR, target=subject.target,
+                summary=f"harness error: {_describe_exception(exc)}",
+                examples=counts["examples"], inapplicable=counts["inapplicable"],
+            )
+    if hung:
+        spec, obs = hung[0]
+        return _to_verdict(claim, subject, spec, obs, counts["examples"], counts["inapplicable"])
+    if last_failure:
+        spec, obs = last_failure[-1]  # Hypothesis replays the shrunk example last
+        return _to_verdict(claim, subject, spec, obs, counts["examples"], counts["inapplicable"])
+    applicable = counts["examples"] - counts["inapplicable"]
+    if applicable == 0:
+        return Verdict(
+            claim.id, subject.name, Status.NA, target=subject.target,
+            summary=f"precondition held on none of {counts['examples']} examples",
+            examples=counts["examples"], inapplicable=counts["inapplicable"],
+        )
+    if worst:
+        _, spec, obs = worst[0]
+        verdict = _to_verdict(claim, subject, None, obs, counts["examples"], counts["inapplicable"])
+        return replace(
+            verdict, problem=str(spec),
+            summary=f"held on {applicable} problems; worst: {obs.summary}",
+        )
+    return Verdict(
+        claim.id, subject.name, Status.PASS, target=subject.target,
+        summary=f"held on {applicable} problems",
+        examples=counts["examples"], inapplicable=counts["inapplicable"],
+    )
+
+
+__all__ = [
+    "Claim",
+    "Observation",
+    "Subject",
+    "all_claims",
+    "get_claim",
+    "load_builtin_claims",
+    "register_claim",
+    "replay",
+    "verify",
+]

@@ -78,8 +78,18 @@ def evaluate_descent(subject: Subject, spec: ProblemSpec) -> Observation:
         delta_f = loss_rounding(problem, x).value
         q = {"f(x_k)": f, "f(x_k+1)": f_next, "<grad f, s>": gs, "|s|": s_norm, "k": float(k)}
         if gs >= 0:
-            return _fail(problem, subject, k, x, q, gs, f, f_next, delta_f,
-                         f"step {k} is not a descent direction: ⟨∇f, s⟩ = {gs:.6g} ≥ 0")
+            return _fail(
+                problem,
+                subject,
+                k,
+                x,
+                q,
+                gs,
+                f,
+                f_next,
+                delta_f,
+                f"step {k} is not a descent direction: ⟨∇f, s⟩ = {gs:.6g} ≥ 0",
+            )
         if problem.kink_step(x, s) < 2.0:
             continue  # the segment may cross a kink: f is not smooth along it
         eta = s_norm**2 / abs(gs)
@@ -91,9 +101,19 @@ def evaluate_descent(subject: Subject, spec: ProblemSpec) -> Observation:
         ratio = (f - f_next) / abs(gs)  # Armijo holds iff ratio ≥ c (up to rounding)
         ratios.append(ratio)
         if f_next > f + ARMIJO_C * gs + 2 * delta_f:
-            return _fail(problem, subject, k, x, q, gs, f, f_next, delta_f,
-                         f"step {k} decreased f by {f - f_next:.6g} < c·|⟨∇f, s⟩| = "
-                         f"{ARMIJO_C * abs(gs):.6g} although η·L_s = {eta * L_s:.3g} ≤ 1")
+            return _fail(
+                problem,
+                subject,
+                k,
+                x,
+                q,
+                gs,
+                f,
+                f_next,
+                delta_f,
+                f"step {k} decreased f by {f - f_next:.6g} < c·|⟨∇f, s⟩| = "
+                f"{ARMIJO_C * abs(gs):.6g} although η·L_s = {eta * L_s:.3g} ≤ 1",
+            )
         if worst is None or ratio < worst[0]:
             worst = (ratio, k, q)
     if judged == 0 or worst is None:
@@ -102,9 +122,12 @@ def evaluate_descent(subject: Subject, spec: ProblemSpec) -> Observation:
     return Observation(
         Status.PASS,
         summary=f"{judged} steps judged; smallest decrease ratio (f − f⁺)/|⟨∇f,s⟩| = {ratio:.3g}",
-        measured=ratio, bound=ARMIJO_C,
+        measured=ratio,
+        bound=ARMIJO_C,
         inequality="(f(x) − f(x+s))/|⟨∇f(x), s⟩| ≥ c",
-        tolerance=_tolerance(), quantities=q, score=ARMIJO_C - ratio,
+        tolerance=_tolerance(),
+        quantities=q,
+        score=ARMIJO_C - ratio,
         series={"loss": list(traj.losses), "armijo_ratio": ratios},
     )
 
@@ -112,32 +135,56 @@ def evaluate_descent(subject: Subject, spec: ProblemSpec) -> Observation:
 def _tolerance() -> Tolerance:
     return Tolerance(
         value=ARMIJO_C,
-        derivation=("descent lemma gives c = 1/2 when η·L_s ≤ 1; checking c = 1e-4 leaves "
-                    "slack for the sampled L_s; plus 2·δ_f for the rounding of f(x), f(x+s)"),
+        derivation=(
+            "descent lemma gives c = 1/2 when η·L_s ≤ 1; checking c = 1e-4 leaves "
+            "slack for the sampled L_s; plus 2·δ_f for the rounding of f(x), f(x+s)"
+        ),
         terms={"c": ARMIJO_C},
     )
 
 
-def _fail(problem: RNNProblem, subject: Subject, k: int, x: Params, q: dict[str, float],
-          gs: float, f: float, f_next: float, delta_f: float, summary: str) -> Observation:
+def _fail(
+    problem: RNNProblem,
+    subject: Subject,
+    k: int,
+    x: Params,
+    q: dict[str, float],
+    gs: float,
+    f: float,
+    f_next: float,
+    delta_f: float,
+    summary: str,
+) -> Observation:
     bound = f + ARMIJO_C * gs
     return Observation(
-        Status.FAIL, summary=summary, measured=f_next, bound=bound,
+        Status.FAIL,
+        summary=summary,
+        measured=f_next,
+        bound=bound,
         inequality="f(x_k+1) ≤ f(x_k) + c·⟨∇f(x_k), x_k+1 − x_k⟩ + 2δ_f",
-        tolerance=Tolerance(2 * delta_f, "2·δ_f: rounding of the two loss values",
-                            {"delta_f": delta_f}),
-        entry=f"step {k}", quantities={**q, "delta_f": delta_f},
-        inputs=exact_repr({**{f"params_{k}[{n!r}]": v for n, v in x.items()},
-                           "x": problem.data.x, "y": problem.data.y}),
+        tolerance=Tolerance(
+            2 * delta_f, "2·δ_f: rounding of the two loss values", {"delta_f": delta_f}
+        ),
+        entry=f"step {k}",
+        quantities={**q, "delta_f": delta_f},
+        inputs=exact_repr(
+            {
+                **{f"params_{k}[{n!r}]": v for n, v in x.items()},
+                "x": problem.data.x,
+                "y": problem.data.y,
+            }
+        ),
         score=math.inf if gs >= 0 else float(np.float64(f_next - bound)),
     )
 
 
-DESCENT = register_claim(Claim(
-    id="descent.sufficient",
-    summary="each step with η·L_s ≤ 1 satisfies Armijo: f(x+s) ≤ f(x) + c·⟨∇f, s⟩, c = 1e-4",
-    source="descent lemma; Nocedal & Wright, Numerical Optimization (2006), §3.1",
-    evaluate=evaluate_descent,
-    worst="min",
-    figure="ratio {:.2f}",
-))
+DESCENT = register_claim(
+    Claim(
+        id="descent.sufficient",
+        summary="each step with η·L_s ≤ 1 satisfies Armijo: f(x+s) ≤ f(x) + c·⟨∇f, s⟩, c = 1e-4",
+        source="descent lemma; Nocedal & Wright, Numerical Optimization (2006), §3.1",
+        evaluate=evaluate_descent,
+        worst="min",
+        figure="ratio {:.2f}",
+    )
+)

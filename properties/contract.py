@@ -16,20 +16,28 @@ from rnnverify.verdict import Status
 def evaluate_contract(subject: Subject, spec: ProblemSpec) -> Observation:
     problem = make_problem(spec)
     traj = run(
-        subject.optimizer, problem, subject.steps,
-        time_limit=subject.time_limit, check_determinism=subject.steps,
+        subject.optimizer,
+        problem,
+        subject.steps,
+        time_limit=subject.time_limit,
+        check_determinism=subject.steps,
     )
     if traj.violation is not None:
         return Observation.from_violation(traj.violation)
-    return Observation(Status.PASS, summary=f"{traj.steps} pure, deterministic steps",
-                       measured=float(traj.steps))
+    return Observation(
+        Status.PASS, summary=f"{traj.steps} pure, deterministic steps", measured=float(traj.steps)
+    )
 
 
-CONTRACT = register_claim(Claim(
-    id="contract.pure",
-    summary=("init/step are pure: frozen inputs untouched, fresh outputs of the same names, "
-             "shapes and dtypes, finite, deterministic, within the time limit"),
-    source="../DESIGN.md §The contract",
-    evaluate=evaluate_contract,
-    figure="{:.0f} steps",
-))
+CONTRACT = register_claim(
+    Claim(
+        id="contract.pure",
+        summary=(
+            "init/step are pure: frozen inputs untouched, fresh outputs of the same names, "
+            "shapes and dtypes, finite, deterministic, within the time limit"
+        ),
+        source="../DESIGN.md §The contract",
+        evaluate=evaluate_contract,
+        figure="{:.0f} steps",
+    )
+)

@@ -55,18 +55,27 @@ KINK_SAFETY = 0.5
 
 
 def _inputs(problem: RNNProblem, params: Params, **extra: Any) -> str:
-    return exact_repr({**{f"params[{k!r}]": v for k, v in params.items()},
-                       "x": problem.data.x, "y": problem.data.y, **extra})
+    return exact_repr(
+        {
+            **{f"params[{k!r}]": v for k, v in params.items()},
+            "x": problem.data.x,
+            "y": problem.data.y,
+            **extra,
+        }
+    )
 
 
-def _gradient_or_error(subject: Subject, problem: RNNProblem, params: Params) -> Params | Observation:
+def _gradient_or_error(
+    subject: Subject, problem: RNNProblem, params: Params
+) -> Params | Observation:
     g = subject.gradient(problem, params)
     if isinstance(g, ContractViolation):
         return Observation.from_violation(g)
     for k, v in g.items():
         if not np.all(np.isfinite(v)):
-            return Observation(Status.ERROR, summary=f"gradient is not finite in {k}", entry=k,
-                               score=math.inf)
+            return Observation(
+                Status.ERROR, summary=f"gradient is not finite in {k}", entry=k, score=math.inf
+            )
     return g
 
 
@@ -101,9 +110,18 @@ def taylor_remainders(
         r = np.array([problem.loss(axpy(t, d, params)) - f0 - t * gd for t in ts])
     far = axpy(float(ts[-1]) if ts.size else 0.0, d, params)
     delta_f = max(loss_rounding(problem, params).value, loss_rounding(problem, far).value)
-    floor = 2 * delta_f + gamma(accumulation_length(problem), problem.spec.real_dtype) * ts * abs(gd)
-    return {"t": ts, "r": r, "floor": floor, "f0": f0, "gd": gd, "t_kink": t_kink,
-            "delta_f": delta_f}
+    floor = 2 * delta_f + gamma(accumulation_length(problem), problem.spec.real_dtype) * ts * abs(
+        gd
+    )
+    return {
+        "t": ts,
+        "r": r,
+        "floor": floor,
+        "f0": f0,
+        "gd": gd,
+        "t_kink": t_kink,
+        "delta_f": delta_f,
+    }
 
 
 BEND_MARGIN = 11.0
@@ -126,8 +144,13 @@ def smallest_step_window(ts: np.ndarray, r: np.ndarray, floor: np.ndarray) -> sl
             i += 1
             continue
         j = i
-        while (j + 1 < n and ok[j + 1] and np.sign(r[j + 1]) == np.sign(r[i])
-               and abs(r[j + 1]) > abs(r[j]) and j + 1 - i < MAX_WINDOW):
+        while (
+            j + 1 < n
+            and ok[j + 1]
+            and np.sign(r[j + 1]) == np.sign(r[i])
+            and abs(r[j + 1]) > abs(r[j])
+            and j + 1 - i < MAX_WINDOW
+        ):
             j += 1
         bent = j + 1 < n and j + 1 - i < MAX_WINDOW
         end = j
@@ -153,7 +176,9 @@ def evaluate_taylor_slope(subject: Subject, spec: ProblemSpec) -> Observation:
     d = {k: (v / nd).astype(v.dtype) for k, v in d.items()}
     rem = taylor_remainders(problem, x, g, d)
     ts, r, floor = rem["t"], rem["r"], rem["floor"]
-    assert isinstance(ts, np.ndarray) and isinstance(r, np.ndarray) and isinstance(floor, np.ndarray)
+    assert (
+        isinstance(ts, np.ndarray) and isinstance(r, np.ndarray) and isinstance(floor, np.ndarray)
+    )
     if ts.size < MIN_WINDOW:
         return Observation.na(f"a kink is within t = {rem['t_kink']:.3g} of the point")
     if not np.all(np.isfinite(r)):
@@ -170,26 +195,41 @@ def evaluate_taylor_slope(subject: Subject, spec: ProblemSpec) -> Observation:
     slope = _fit_slope(ts[window], np.abs(r[window]))
     bound = 2.0 - TAYLOR_SLOPE_DELTA
     quantities = {
-        "f(x)": rem["f0"], "<g,d>": rem["gd"], "t_window": f"[{ts[window][0]:.3g}, {ts[window][-1]:.3g}]",
-        "t_kink": rem["t_kink"], "delta_f": rem["delta_f"],
+        "f(x)": rem["f0"],
+        "<g,d>": rem["gd"],
+        "t_window": f"[{ts[window][0]:.3g}, {ts[window][-1]:.3g}]",
+        "t_kink": rem["t_kink"],
+        "delta_f": rem["delta_f"],
     }
     series = {"t": ts.tolist(), "remainder": np.abs(r).tolist(), "floor": floor.tolist()}
     if slope >= bound:
         return Observation(
-            Status.PASS, summary=f"slope {slope:.3f}", measured=slope, bound=bound,
+            Status.PASS,
+            summary=f"slope {slope:.3f}",
+            measured=slope,
+            bound=bound,
             inequality="slope of log|r(t)| vs log t on the smallest-t window ≥ 2 − δ",
-            tolerance=taylor_slope_tolerance(), quantities=quantities,
-            score=bound - slope, series=series,
+            tolerance=taylor_slope_tolerance(),
+            quantities=quantities,
+            score=bound - slope,
+            series=series,
         )
     entry = _worst_block_by_slope(problem, x, g, rng)
     return Observation(
         Status.FAIL,
-        summary=(f"Taylor remainder has slope {slope:.3f} < {bound:g}: the gradient is not "
-                 f"the derivative of the loss (worst block {entry})"),
-        measured=slope, bound=bound,
+        summary=(
+            f"Taylor remainder has slope {slope:.3f} < {bound:g}: the gradient is not "
+            f"the derivative of the loss (worst block {entry})"
+        ),
+        measured=slope,
+        bound=bound,
         inequality="slope of log|f(x+td) − f(x) − t⟨g,d⟩| vs log t ≥ 2 − δ",
-        tolerance=taylor_slope_tolerance(), entry=entry, quantities=quantities,
-        inputs=_inputs(problem, x, d=_stack(d)), score=bound - slope, series=series,
+        tolerance=taylor_slope_tolerance(),
+        entry=entry,
+        quantities=quantities,
+        inputs=_inputs(problem, x, d=_stack(d)),
+        score=bound - slope,
+        series=series,
     )
 
 
@@ -197,14 +237,20 @@ def _stack(d: Params) -> np.ndarray:
     return np.concatenate([np.ravel(v) for v in d.values()])
 
 
-def _worst_block_by_slope(problem: RNNProblem, x: Params, g: Params, rng: np.random.Generator) -> str:
+def _worst_block_by_slope(
+    problem: RNNProblem, x: Params, g: Params, rng: np.random.Generator
+) -> str:
     """The parameter whose block-restricted Taylor test has the lowest slope."""
     worst, worst_slope = "?", math.inf
     for key in x:
         d = _block_direction(x, key, rng)
         rem = taylor_remainders(problem, x, g, d)
         ts, r, floor = rem["t"], rem["r"], rem["floor"]
-        assert isinstance(ts, np.ndarray) and isinstance(r, np.ndarray) and isinstance(floor, np.ndarray)
+        assert (
+            isinstance(ts, np.ndarray)
+            and isinstance(r, np.ndarray)
+            and isinstance(floor, np.ndarray)
+        )
         window = smallest_step_window(ts, r, floor) if ts.size >= MIN_WINDOW else None
         if window is None:
             continue
@@ -231,8 +277,9 @@ def _fd_block(problem: RNNProblem, x: Params, g: Params, d: Params) -> dict[str,
     D2 = central_difference(problem, x, d, 2 * h)
     gd = inner(g, d)
     delta_f = max(loss_rounding(problem, axpy(s * 2 * h, d, x)).value for s in (-1, 0, 1))
-    tol = central_difference_tolerance(delta_f, h, abs(D2 - D1), gd,
-                                       problem.spec.real_dtype, accumulation_length(problem))
+    tol = central_difference_tolerance(
+        delta_f, h, abs(D2 - D1), gd, problem.spec.real_dtype, accumulation_length(problem)
+    )
     return {"fd": D1, "analytic": gd, "error": abs(D1 - gd), "tol": tol, "h": h}
 
 
@@ -276,27 +323,41 @@ def evaluate_finite_difference(subject: Subject, spec: ProblemSpec) -> Observati
             worst_key, worst = key, {**res, "ratio": ratio}
     if worst is None or worst_key is None:
         return Observation.na("every parameter block is within a finite-difference step of a kink")
-    quantities: dict[str, Any] = {"block": worst_key, "D(h)": worst["fd"],
-                                  "<g,d>": worst["analytic"], "h": worst["h"],
-                                  "blocks checked": checked}
+    quantities: dict[str, Any] = {
+        "block": worst_key,
+        "D(h)": worst["fd"],
+        "<g,d>": worst["analytic"],
+        "h": worst["h"],
+        "blocks checked": checked,
+    }
     if worst["ratio"] <= 1.0:
         return Observation(
-            Status.PASS, summary=f"worst |D(h) − ⟨g,d⟩|/tol = {worst['ratio']:.2g} ({worst_key})",
-            measured=worst["error"], bound=worst["tol"].value,
+            Status.PASS,
+            summary=f"worst |D(h) − ⟨g,d⟩|/tol = {worst['ratio']:.2g} ({worst_key})",
+            measured=worst["error"],
+            bound=worst["tol"].value,
             inequality="|D(h) − ⟨g,d⟩| ≤ tol along a random direction in each parameter block",
-            tolerance=worst["tol"], quantities=quantities, score=worst["ratio"],
+            tolerance=worst["tol"],
+            quantities=quantities,
+            score=worst["ratio"],
         )
     entry, an, fd = _worst_entry(problem, x, g, worst_key)
     quantities.update({"worst entry gradient": an, "worst entry central difference": fd})
     return Observation(
         Status.FAIL,
-        summary=(f"gradient of {worst_key} disagrees with central differences: "
-                 f"⟨g,d⟩ = {worst['analytic']:.6g}, D(h) = {worst['fd']:.6g} "
-                 f"(error {worst['ratio']:.3g}× tolerance); worst entry {entry}"),
-        measured=worst["error"], bound=worst["tol"].value,
+        summary=(
+            f"gradient of {worst_key} disagrees with central differences: "
+            f"⟨g,d⟩ = {worst['analytic']:.6g}, D(h) = {worst['fd']:.6g} "
+            f"(error {worst['ratio']:.3g}× tolerance); worst entry {entry}"
+        ),
+        measured=worst["error"],
+        bound=worst["tol"].value,
         inequality="|D(h) − ⟨g,d⟩| ≤ tol, D(h) = (f(x+hd) − f(x−hd))/(2h)",
-        tolerance=worst["tol"], entry=entry, quantities=quantities,
-        inputs=_inputs(problem, x), score=worst["ratio"],
+        tolerance=worst["tol"],
+        entry=entry,
+        quantities=quantities,
+        inputs=_inputs(problem, x),
+        score=worst["ratio"],
     )
 
 
@@ -304,8 +365,13 @@ def evaluate_finite_difference(subject: Subject, spec: ProblemSpec) -> Observati
 # grad.sympy_bptt
 # ---------------------------------------------------------------------------------------
 
-SYMPY_FAMILY = {"hidden": (1, 2), "steps": (2, 3), "inputs": (1, 2), "outputs": (1, 2),
-                "batch": (1, 3)}
+SYMPY_FAMILY = {
+    "hidden": (1, 2),
+    "steps": (2, 3),
+    "inputs": (1, 2),
+    "outputs": (1, 2),
+    "batch": (1, 3),
+}
 """The tiny problems sympy can differentiate quickly (see rnnverify/derivations/bptt.py)."""
 
 
@@ -319,8 +385,11 @@ def sympy_tolerance(problem: RNNProblem, reference: Params) -> tuple[float, str,
     s = problem.spec
     g2k = gamma(2 * K, s.real_dtype)
     scale = max(float(np.max(np.abs(v))) for v in reference.values())
-    return g2k * s.steps * s.batch, "γ_{2K}·T·B·(‖s‖_∞ + |s_i|)", {
-        "gamma_2K": g2k, "T": s.steps, "B": s.batch, "max|s|": scale}
+    return (
+        g2k * s.steps * s.batch,
+        "γ_{2K}·T·B·(‖s‖_∞ + |s_i|)",
+        {"gamma_2K": g2k, "T": s.steps, "B": s.batch, "max|s|": scale},
+    )
 
 
 def evaluate_sympy(subject: Subject, spec: ProblemSpec) -> Observation:
@@ -340,12 +409,15 @@ def evaluate_sympy(subject: Subject, spec: ProblemSpec) -> Observation:
     _, s = sympy_value_and_grad(problem, x)
     rel, derivation, terms = sympy_tolerance(problem, s)
     scale = terms["max|s|"]
-    worst_ratio, worst_entry, worst_vals = 0.0, "?", (0.0, 0.0)
+    worst_ratio, worst_entry = 0.0, "?"
+    worst_vals: tuple[complex, complex] = (0j, 0j)
     for k in s:
         diff = np.abs(g[k] - s[k])
         tol = rel * (scale + np.abs(s[k]))
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(tol > 0, diff / np.where(tol > 0, tol, 1), np.where(diff > 0, np.inf, 0))
+            ratio = np.where(
+                tol > 0, diff / np.where(tol > 0, tol, 1), np.where(diff > 0, np.inf, 0)
+            )
         if ratio.size and float(ratio.max()) > worst_ratio:
             idx = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
             worst_ratio = float(ratio[idx])
@@ -357,18 +429,29 @@ def evaluate_sympy(subject: Subject, spec: ProblemSpec) -> Observation:
     quantities = {"gradient": _c(worst_vals[0]), "sympy": _c(worst_vals[1]), "entry": worst_entry}
     if worst_ratio <= 1.0:
         return Observation(
-            Status.PASS, summary=f"matches sympy; worst |g − s|/tol = {worst_ratio:.2g}",
-            measured=worst_ratio, bound=1.0, inequality="|g_i − s_i| ≤ tol_i for every entry",
-            tolerance=tol_obj, quantities=quantities, score=worst_ratio,
+            Status.PASS,
+            summary=f"matches sympy; worst |g − s|/tol = {worst_ratio:.2g}",
+            measured=worst_ratio,
+            bound=1.0,
+            inequality="|g_i − s_i| ≤ tol_i for every entry",
+            tolerance=tol_obj,
+            quantities=quantities,
+            score=worst_ratio,
         )
     return Observation(
         Status.FAIL,
-        summary=(f"gradient differs from the sympy derivation at {worst_entry}: "
-                 f"{_c(worst_vals[0])!r} vs {_c(worst_vals[1])!r}"),
-        measured=worst_ratio, bound=1.0,
+        summary=(
+            f"gradient differs from the sympy derivation at {worst_entry}: "
+            f"{_c(worst_vals[0])!r} vs {_c(worst_vals[1])!r}"
+        ),
+        measured=worst_ratio,
+        bound=1.0,
         inequality="|g_i − s_i| / (γ_{2K}·T·B·(‖s‖_∞ + |s_i|)) ≤ 1",
-        tolerance=tol_obj, entry=worst_entry, quantities=quantities,
-        inputs=_inputs(problem, x), score=worst_ratio,
+        tolerance=tol_obj,
+        entry=worst_entry,
+        quantities=quantities,
+        inputs=_inputs(problem, x),
+        score=worst_ratio,
     )
 
 
@@ -388,28 +471,37 @@ def _kink_margin(problem: RNNProblem, x: Params, zs: list[np.ndarray]) -> float:
 
 # ---------------------------------------------------------------------------------------
 
-TAYLOR_SLOPE = register_claim(Claim(
-    id="grad.taylor_slope",
-    summary="the first-order Taylor remainder of the loss along a random direction has slope 2",
-    source="Manopt checkgradient.m / pymanopt check_directional_derivative; theory/anchors.md §1.1, §7",
-    evaluate=evaluate_taylor_slope,
-    worst="min",
-    figure="slope {:.2f}",
-))
-FINITE_DIFFERENCE = register_claim(Claim(
-    id="grad.finite_difference",
-    summary="⟨g, d⟩ equals a central difference of the loss along a random direction per block",
-    source="numpy.testing / jax check_grads practice; theory/orthogonal.md §8 (FD h and tolerances)",
-    evaluate=evaluate_finite_difference,
-    worst="max",
-    figure="err {:.1e}",
-))
-SYMPY_BPTT = register_claim(Claim(
-    id="grad.sympy_bptt",
-    summary="the gradient equals sympy's derivative of the unrolled loss (hidden 1–2, T 2–3)",
-    source="rnnverify/derivations/bptt.py (symbolic differentiation of the unrolled RNN)",
-    evaluate=evaluate_sympy,
-    worst="max",
-    family=SYMPY_FAMILY,
-    figure="{:.1e}·tol",
-))
+TAYLOR_SLOPE = register_claim(
+    Claim(
+        id="grad.taylor_slope",
+        summary="the first-order Taylor remainder of the loss along a random direction has slope 2",
+        source=(
+            "Manopt checkgradient.m / pymanopt check_directional_derivative; "
+            "theory/anchors.md §1.1, §7"
+        ),
+        evaluate=evaluate_taylor_slope,
+        worst="min",
+        figure="slope {:.2f}",
+    )
+)
+FINITE_DIFFERENCE = register_claim(
+    Claim(
+        id="grad.finite_difference",
+        summary="⟨g, d⟩ equals a central difference of the loss along a random direction per block",
+        source="numpy.testing / jax check_grads practice; theory/orthogonal.md §8",
+        evaluate=evaluate_finite_difference,
+        worst="max",
+        figure="err {:.1e}",
+    )
+)
+SYMPY_BPTT = register_claim(
+    Claim(
+        id="grad.sympy_bptt",
+        summary="the gradient equals sympy's derivative of the unrolled loss (hidden 1–2, T 2–3)",
+        source="rnnverify/derivations/bptt.py (symbolic differentiation of the unrolled RNN)",
+        evaluate=evaluate_sympy,
+        worst="max",
+        family=SYMPY_FAMILY,
+        figure="{:.1e}·tol",
+    )
+)

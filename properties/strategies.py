@@ -24,7 +24,7 @@ from properties.matrices import (
     spectral_radius_matrices,
     unitary_matrices,
 )
-from rnnverify.problems import ProblemFamily, ProblemSpec, make_problem
+from rnnverify.problems import ProblemFamily, ProblemSpec, RNNProblem, make_problem
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 
@@ -56,7 +56,7 @@ def problem_specs(family: ProblemFamily | None = None) -> st.SearchStrategy[Prob
     return specs()
 
 
-def rnn_problems(family: ProblemFamily | None = None):  # type: ignore[no-untyped-def]
+def rnn_problems(family: ProblemFamily | None = None) -> st.SearchStrategy[RNNProblem]:
     """:class:`~rnnverify.problems.RNNProblem` instances drawn from ``family``."""
     return problem_specs(family).map(make_problem)
 

@@ -38,8 +38,12 @@ def verify_case(
     for ref in case.claims:
         if claims is not None and ref.claim not in claims and str(ref) not in claims:
             continue
-        verdict = verify(get_claim(ref.claim), case.subject(ref, time_limit=time_limit),
-                         profile=profile, seed=seed)
+        verdict = verify(
+            get_claim(ref.claim),
+            case.subject(ref, time_limit=time_limit),
+            profile=profile,
+            seed=seed,
+        )
         verdict = apply_known_failure(case, ref, verdict)
         out.append(verdict)
         if on_verdict is not None:

@@ -85,7 +85,9 @@ class Subject:
         try:
             out = _call_with_time_limit(lambda: user_fn(problem, params), self.time_limit)
         except StepTimeout:
-            return ContractViolation("hung", 0, None, f"gradient took longer than {self.time_limit:g} s")
+            return ContractViolation(
+                "hung", 0, None, f"gradient took longer than {self.time_limit:g} s"
+            )
         except Exception as exc:
             return ContractViolation("raised", 0, None, "gradient: " + _describe_exception(exc))
         try:
@@ -170,7 +172,9 @@ class Claim:
     def problems(self, subject: Subject) -> st.SearchStrategy[ProblemSpec]:
         from properties.strategies import problem_specs  # the strategies' one home
 
-        return problem_specs(subject.family.restrict(**self.family) if self.family else subject.family)
+        return problem_specs(
+            subject.family.restrict(**self.family) if self.family else subject.family
+        )
 
 
 _CLAIMS: dict[str, Claim] = {}
@@ -239,8 +243,13 @@ def _reproduce(subject: Subject, claim: Claim, spec: ProblemSpec | None) -> str 
 
 
 def _to_verdict(
-    claim: Claim, subject: Subject, spec: ProblemSpec | None, obs: Observation,
-    examples: int, inapplicable: int, measured: float | None = None,
+    claim: Claim,
+    subject: Subject,
+    spec: ProblemSpec | None,
+    obs: Observation,
+    examples: int,
+    inapplicable: int,
+    measured: float | None = None,
 ) -> Verdict:
     value = obs.measured if measured is None else measured
     figure = ""
@@ -294,7 +303,9 @@ def verify(
     claim = get_claim(claim) if isinstance(claim, str) else claim
     if claim.needs_target and not subject.target:
         return Verdict(
-            claim.id, subject.name, Status.ERROR,
+            claim.id,
+            subject.name,
+            Status.ERROR,
             summary=f"claim {claim.id!r} needs a target parameter, e.g. {claim.id}:W_hh",
         )
     base = profiles.get(profile)
@@ -342,16 +353,24 @@ def verify(
         pass
     except hypothesis.errors.FailedHealthCheck as exc:
         return Verdict(
-            claim.id, subject.name, Status.ERROR, target=subject.target,
+            claim.id,
+            subject.name,
+            Status.ERROR,
+            target=subject.target,
             summary=f"harness error: Hypothesis health check failed ({str(exc).splitlines()[0]})",
-            examples=counts["examples"], inapplicable=counts["inapplicable"],
+            examples=counts["examples"],
+            inapplicable=counts["inapplicable"],
         )
     except Exception as exc:  # Flaky (a non-deterministic optimizer), or a harness bug
         if not last_failure:
             return Verdict(
-                claim.id, subject.name, Status.ERROR, target=subject.target,
+                claim.id,
+                subject.name,
+                Status.ERROR,
+                target=subject.target,
                 summary=f"harness error: {_describe_exception(exc)}",
-                examples=counts["examples"], inapplicable=counts["inapplicable"],
+                examples=counts["examples"],
+                inapplicable=counts["inapplicable"],
             )
     if hung:
         spec, obs = hung[0]
@@ -362,21 +381,30 @@ def verify(
     applicable = counts["examples"] - counts["inapplicable"]
     if applicable == 0:
         return Verdict(
-            claim.id, subject.name, Status.NA, target=subject.target,
+            claim.id,
+            subject.name,
+            Status.NA,
+            target=subject.target,
             summary=f"precondition held on none of {counts['examples']} examples",
-            examples=counts["examples"], inapplicable=counts["inapplicable"],
+            examples=counts["examples"],
+            inapplicable=counts["inapplicable"],
         )
     if worst:
         _, spec, obs = worst[0]
         verdict = _to_verdict(claim, subject, None, obs, counts["examples"], counts["inapplicable"])
         return replace(
-            verdict, problem=str(spec),
+            verdict,
+            problem=str(spec),
             summary=f"held on {applicable} problems; worst: {obs.summary}",
         )
     return Verdict(
-        claim.id, subject.name, Status.PASS, target=subject.target,
+        claim.id,
+        subject.name,
+        Status.PASS,
+        target=subject.target,
         summary=f"held on {applicable} problems",
-        examples=counts["examples"], inapplicable=counts["inapplicable"],
+        examples=counts["examples"],
+        inapplicable=counts["inapplicable"],
     )
 
 

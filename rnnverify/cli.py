@@ -37,14 +37,26 @@ class UsageError(Exception):
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--profile", help=f"Hypothesis profile, one of {list(profiles.PROFILES)} "
-                   f"(default: ${profiles.ENV_VAR}, 'ci' under CI, else 'dev')")
+    p.add_argument(
+        "--profile",
+        help=f"Hypothesis profile, one of {list(profiles.PROFILES)} "
+        f"(default: ${profiles.ENV_VAR}, 'ci' under CI, else 'dev')",
+    )
     p.add_argument("--seed", help="Hypothesis seed (an integer) for a reproducible search")
-    p.add_argument("--claim", action="append", default=[], metavar="ID[:TARGET]",
-                   help="check only this claim (repeatable)")
+    p.add_argument(
+        "--claim",
+        action="append",
+        default=[],
+        metavar="ID[:TARGET]",
+        help="check only this claim (repeatable)",
+    )
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
-    p.add_argument("--time-limit", default=str(DEFAULT_STEP_TIME_LIMIT), metavar="SECONDS",
-                   help="seconds one optimizer call may take before it is reported as hung")
+    p.add_argument(
+        "--time-limit",
+        default=str(DEFAULT_STEP_TIME_LIMIT),
+        metavar="SECONDS",
+        help="seconds one optimizer call may take before it is reported as hung",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print every verdict in full")
 
 
@@ -54,15 +66,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check RNN optimizers against the theory claimed for them.",
     )
     _common(parser)
-    parser.add_argument("--case", action="append", default=[], metavar="ID",
-                        help="verify only this built-in case (repeatable)")
+    parser.add_argument(
+        "--case",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="verify only this built-in case (repeatable)",
+    )
     sub = parser.add_subparsers(dest="command")
     check = sub.add_parser("check", help="verify one optimizer")
     check.add_argument("target", help="a built-in case id, or pkg.module:factory")
     _common(check)
-    check.add_argument("--problem", metavar="SPEC",
-                       help="replay exactly this problem, e.g. 'elman-tanh(n=1,m=1,p=1,T=2,B=1,"
-                            "loss=last,dtype=float64,seed=0)'")
+    check.add_argument(
+        "--problem",
+        metavar="SPEC",
+        help="replay exactly this problem, e.g. 'elman-tanh(n=1,m=1,p=1,T=2,B=1,"
+        "loss=last,dtype=float64,seed=0)'",
+    )
     sub.add_parser("list", help="list the claims")
     return parser
 
@@ -111,8 +131,7 @@ def load_target(target: str) -> tuple[Any, str]:
         module = importlib.import_module(module_name)
     except Exception as exc:
         raise UsageError(
-            f"target {target!r}: cannot import module {module_name!r} "
-            f"({type(exc).__name__}: {exc})"
+            f"target {target!r}: cannot import module {module_name!r} ({type(exc).__name__}: {exc})"
         ) from None
     obj: Any = module
     for part in attr.split("."):
@@ -168,7 +187,9 @@ def _case_for_target(target: str, claims: list[ClaimRef]) -> Case:
         )
     family = getattr(optimizer, "problems", None) or ProblemFamily()
     if not isinstance(family, ProblemFamily):
-        raise UsageError(f"target {target!r}: its 'problems' is {family!r}, expected a ProblemFamily")
+        raise UsageError(
+            f"target {target!r}: its 'problems' is {family!r}, expected a ProblemFamily"
+        )
     return Case(lambda: optimizer, claims=tuple(claims), problems=family, id=name)
 
 
@@ -194,7 +215,11 @@ def _print_verdicts(verdicts: list[Verdict], args: argparse.Namespace, elapsed: 
 def _progress(enabled: bool) -> Any:
     def report(v: Verdict) -> None:
         if enabled:
-            print(f"  {v.status.value:<5} {v.claim_label} [{v.optimizer}]", file=sys.stderr, flush=True)
+            print(
+                f"  {v.status.value:<5} {v.claim_label} [{v.optimizer}]",
+                file=sys.stderr,
+                flush=True,
+            )
 
     return report
 
@@ -233,12 +258,19 @@ def _main(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 raise UsageError(f"--problem: {exc}") from None
             refs = claim_refs or list(case.claims)
-            verdicts = [replay(get_claim(r.claim), case.subject(r, time_limit=time_limit), spec)
-                        for r in refs]
+            verdicts = [
+                replay(get_claim(r.claim), case.subject(r, time_limit=time_limit), spec)
+                for r in refs
+            ]
         else:
-            verdicts = verify_case(case, claims=[str(r) for r in claim_refs] or None,
-                                   profile=args.profile, seed=seed, time_limit=time_limit,
-                                   on_verdict=progress)
+            verdicts = verify_case(
+                case,
+                claims=[str(r) for r in claim_refs] or None,
+                profile=args.profile,
+                seed=seed,
+                time_limit=time_limit,
+                on_verdict=progress,
+            )
         return _print_verdicts(verdicts, args, time.perf_counter() - t0)
 
     selected = cases()
@@ -250,9 +282,14 @@ def _main(args: argparse.Namespace) -> int:
         selected = [known[cid] for cid in args.case]
     verdicts = []
     for case in selected:
-        verdicts += verify_case(case, claims=[str(r) for r in claim_refs] or None,
-                                profile=args.profile, seed=0 if seed is None else seed,
-                                time_limit=time_limit, on_verdict=progress)
+        verdicts += verify_case(
+            case,
+            claims=[str(r) for r in claim_refs] or None,
+            profile=args.profile,
+            seed=0 if seed is None else seed,
+            time_limit=time_limit,
+            on_verdict=progress,
+        )
     return _print_verdicts(verdicts, args, time.perf_counter() - t0)
 
 

@@ -193,7 +193,9 @@ def _check_output(
     """Validate one ``step`` result against the contract."""
     if not (isinstance(out, tuple) and len(out) == 2):
         return ContractViolation(
-            "bad_output", k, None,
+            "bad_output",
+            k,
+            None,
             f"step returned {type(out).__name__}, expected a (params, state) tuple",
         )
     params, state = out
@@ -220,15 +222,15 @@ def _check_output(
         bad = ~np.isfinite(v)
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            return ContractViolation(
-                "non_finite", k, f"{name}{list(idx)}", f"value {v[idx]!r}"
-            )
+            return ContractViolation("non_finite", k, f"{name}{list(idx)}", f"value {v[idx]!r}")
     inputs = _labelled(params_in, state_in)
     for out_path, a in _labelled(params, state):
         for in_path, b in inputs:
             if a.size and b.size and np.may_share_memory(a, b):
                 return ContractViolation(
-                    "aliased_input", k, out_path,
+                    "aliased_input",
+                    k,
+                    out_path,
                     f"output shares memory with input {in_path}; return new arrays",
                 )
     return None
@@ -299,7 +301,9 @@ def _describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
-def _diagnostics(opt: Optimizer, state: Any, k: int) -> tuple[dict[str, float], ContractViolation | None]:
+def _diagnostics(
+    opt: Optimizer, state: Any, k: int
+) -> tuple[dict[str, float], ContractViolation | None]:
     if opt.diagnostics is None:
         return {}, None
     try:
@@ -355,7 +359,9 @@ def run(
     try:
         state = _call_with_time_limit(lambda: opt.init(problem, freeze(current)), time_limit)
     except StepTimeout:
-        return finish(ContractViolation("hung", -1, None, f"init took longer than {time_limit:g} s"))
+        return finish(
+            ContractViolation("hung", -1, None, f"init took longer than {time_limit:g} s")
+        )
     except Exception as exc:
         return finish(_raised(exc, -1))
     state = freeze(state)
@@ -381,9 +387,11 @@ def run(
         seconds.append(time.perf_counter() - t0)
         changed = _diff_entry(before, _snapshot(p_in, s_in))
         if changed is not None:
-            return finish(ContractViolation(
-                "wrote_input", k, changed, "step modified its (frozen) input in place"
-            ))
+            return finish(
+                ContractViolation(
+                    "wrote_input", k, changed, "step modified its (frozen) input in place"
+                )
+            )
         bad = _check_output(problem, p_in, s_in, out, k)
         if bad:
             return finish(bad)
@@ -391,21 +399,28 @@ def run(
             p_again, s_again = freeze(current), freeze(state)
             try:
                 out2 = _call_with_time_limit(
-                    lambda: opt.step(problem, p_again, s_again), time_limit  # noqa: B023
+                    lambda: opt.step(problem, p_again, s_again),  # noqa: B023
+                    time_limit,
                 )
             except StepTimeout:
-                return finish(ContractViolation(
-                    "hung", k, None, f"repeated step took longer than {time_limit:g} s"
-                ))
+                return finish(
+                    ContractViolation(
+                        "hung", k, None, f"repeated step took longer than {time_limit:g} s"
+                    )
+                )
             except Exception as exc:
                 return finish(_raised(exc, k, " (on the repeated call)"))
             where = _first_difference(out, out2)
             if where is not None:
-                return finish(ContractViolation(
-                    "non_deterministic", k, where,
-                    "two calls on identical inputs gave different results; keep randomness "
-                    "in the state",
-                ))
+                return finish(
+                    ContractViolation(
+                        "non_deterministic",
+                        k,
+                        where,
+                        "two calls on identical inputs gave different results; keep randomness "
+                        "in the state",
+                    )
+                )
         new_params, state = out
         current = freeze(dict(new_params))
         state = freeze(state)
@@ -429,7 +444,9 @@ def _loss(problem: RNNProblem, params: Params) -> float:
 def _raised(exc: BaseException, k: int, suffix: str = "") -> ContractViolation:
     if isinstance(exc, ValueError) and "read-only" in str(exc):
         return ContractViolation(
-            "wrote_input", k, None,
+            "wrote_input",
+            k,
+            None,
             f"step wrote into a frozen input ({_describe_exception(exc)}){suffix}",
         )
     return ContractViolation("raised", k, None, _describe_exception(exc) + suffix)

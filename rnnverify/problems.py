@@ -139,11 +139,18 @@ class ProblemSpec:
         m = _SPEC_RE.match(text.strip().replace(" ", ""))
         if m is None:
             raise ValueError(
-                f"problem {text!r}: expected CELL-ACTIVATION(key=value,...), "
-                f"e.g. {str(cls())!r}"
+                f"problem {text!r}: expected CELL-ACTIVATION(key=value,...), e.g. {str(cls())!r}"
             )
-        keys = {"n": "hidden", "m": "inputs", "p": "outputs", "T": "steps", "B": "batch",
-                "loss": "loss", "dtype": "dtype", "seed": "seed"}
+        keys = {
+            "n": "hidden",
+            "m": "inputs",
+            "p": "outputs",
+            "T": "steps",
+            "B": "batch",
+            "loss": "loss",
+            "dtype": "dtype",
+            "seed": "seed",
+        }
         kwargs: dict[str, Any] = {"cell": m["cell"], "activation": m["act"]}
         for item in filter(None, m["args"].split(",")):
             key, sep, value = item.partition("=")
@@ -275,7 +282,7 @@ class RNNProblem:
         parameter, with the parameter's shape and dtype.
         """
         fwd = self.forward(params)
-        W, U, b, V = (params[k] for k in ("W_hh", "W_ih", "b", "V"))
+        W, b, V = params["W_hh"], params["b"], params["V"]
         bb = b[:, None]
         n = self.spec.hidden
         w = self._residual_weight()
@@ -355,8 +362,11 @@ def init_params(spec: ProblemSpec, rng: np.random.Generator) -> Params:
     params: Params = {
         "W_hh": W.astype(spec.hidden_dtype),
         "W_ih": gauss((n, m), 1.0 / (m * T), cplx).astype(spec.hidden_dtype),
-        "b": (rng.uniform(-0.5, 0.5, n) if spec.activation == "modrelu"
-              else rng.standard_normal(n) * 0.1).astype(real),
+        "b": (
+            rng.uniform(-0.5, 0.5, n)
+            if spec.activation == "modrelu"
+            else rng.standard_normal(n) * 0.1
+        ).astype(real),
         "V": gauss((p, n_feat), 1.0 / n_feat, False).astype(real),
         "c": (rng.standard_normal(p) * 0.1).astype(real),
     }
@@ -463,7 +473,9 @@ class ProblemFamily:
     def combinations(self) -> list[tuple[str, str]]:
         """The (cell, activation) pairs of the family, in a fixed order."""
         return [
-            (c, a) for c in self.cells for a in CELLS[c]
+            (c, a)
+            for c in self.cells
+            for a in CELLS[c]
             if self.activations is None or a in self.activations
         ]
 
@@ -473,9 +485,12 @@ class ProblemFamily:
 
         return (
             (spec.cell, spec.activation) in self.combinations()
-            and inside(spec.hidden, self.hidden) and inside(spec.inputs, self.inputs)
-            and inside(spec.outputs, self.outputs) and inside(spec.steps, self.steps)
-            and inside(spec.batch, self.batch) and spec.loss in self.losses
+            and inside(spec.hidden, self.hidden)
+            and inside(spec.inputs, self.inputs)
+            and inside(spec.outputs, self.outputs)
+            and inside(spec.steps, self.steps)
+            and inside(spec.batch, self.batch)
+            and spec.loss in self.losses
             and spec.dtype in self.dtypes
         )
 
@@ -492,8 +507,8 @@ class ProblemFamily:
                     )
                 changes[name] = (lo, hi)
             elif name == "activations":
-                current = mine if mine is not None else tuple(
-                    a for c in self.cells for a in CELLS[c]
+                current = (
+                    mine if mine is not None else tuple(a for c in self.cells for a in CELLS[c])
                 )
                 changes[name] = tuple(a for a in current if a in value)
             else:

@@ -33,7 +33,12 @@ _COMMON = {
 
 settings.register_profile("dev", max_examples=20, **_COMMON)  # type: ignore[arg-type]
 settings.register_profile(
-    "ci", max_examples=50, derandomize=True, print_blob=True, database=None, **_COMMON  # type: ignore[arg-type]
+    "ci",
+    max_examples=50,
+    derandomize=True,
+    print_blob=True,
+    database=None,
+    **_COMMON,  # type: ignore[arg-type]
 )
 settings.register_profile("thorough", max_examples=400, **_COMMON)  # type: ignore[arg-type]
 

@@ -20,7 +20,9 @@ from rnnverify.claims import Subject, all_claims
 from rnnverify.contract import DEFAULT_STEP_TIME_LIMIT, Optimizer, as_optimizer
 from rnnverify.problems import ProblemFamily
 
-_CLAIM_REF = re.compile(r"^(?P<claim>[a-z_][a-z0-9_]*(\.[a-z0-9_<>=]+)+)(:(?P<target>[A-Za-z_][A-Za-z0-9_]*))?$")
+_CLAIM_REF = re.compile(
+    r"^(?P<claim>[a-z_][a-z0-9_]*(\.[a-z0-9_<>=]+)+)(:(?P<target>[A-Za-z_][A-Za-z0-9_]*))?$"
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ class Case:
         for label in self.known_failures:
             if label not in labels:
                 raise ValueError(
-                    f"case {self.id}: known failure {label!r} is not one of its claims {sorted(labels)}"
+                    f"case {self.id}: known failure {label!r} is not one of its claims "
+                    f"{sorted(labels)}"
                 )
 
     def __str__(self) -> str:
@@ -107,7 +110,9 @@ class Case:
     def makes(self, claim: str) -> bool:
         return any(r.claim == claim for r in self.claims)
 
-    def subject(self, ref: ClaimRef | None = None, *, time_limit: float = DEFAULT_STEP_TIME_LIMIT) -> Subject:
+    def subject(
+        self, ref: ClaimRef | None = None, *, time_limit: float = DEFAULT_STEP_TIME_LIMIT
+    ) -> Subject:
         return Subject(
             name=self.id,
             optimizer=self.build(),
@@ -167,7 +172,8 @@ def builtin_cases() -> Iterable[Case]:
     from rnnverify.optimizers import sgd
 
     yield Case(
-        sgd, {"lr": 0.05},
+        sgd,
+        {"lr": 0.05},
         claims=(
             ClaimRef("descent.sufficient"),
             ClaimRef("grad.taylor_slope"),

@@ -73,7 +73,11 @@ def loss_scale(problem: RNNProblem, params: Mapping[str, Any]) -> float:
     w = 1.0 / (s.batch * (s.steps if s.loss == "every" else 1))
     total = 0.0
     for t, yhat in enumerate(fwd.yhat):
-        y = problem.data.y[t] if s.loss == "every" else (problem.data.y if t == s.steps - 1 else None)
+        y = (
+            problem.data.y[t]
+            if s.loss == "every"
+            else (problem.data.y if t == s.steps - 1 else None)
+        )
         if y is not None:
             total += 0.5 * w * float(np.sum((np.abs(yhat) + np.abs(y)) ** 2))
     return total

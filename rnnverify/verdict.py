@@ -142,7 +142,10 @@ class Verdict:
         rows: list[tuple[str, str]] = [
             ("claim", f"{self.claim_label} — {self.doc}"),
             ("optimizer", self.optimizer),
-            ("status", self.status.value + (f" (known failure: {self.reason})" if self.reason else "")),
+            (
+                "status",
+                self.status.value + (f" (known failure: {self.reason})" if self.reason else ""),
+            ),
             ("summary", self.summary),
         ]
         if self.problem:
@@ -159,8 +162,12 @@ class Verdict:
         if self.entry:
             rows.append(("entry", self.entry))
         for k, v in self.quantities.items():
-            rows.append((k, fmt(v) if isinstance(v, (float, int)) and not isinstance(v, bool) else str(v)))
-        rows.append(("examples", f"{self.examples} checked, {self.inapplicable} outside the precondition"))
+            rows.append(
+                (k, fmt(v) if isinstance(v, (float, int)) and not isinstance(v, bool) else str(v))
+            )
+        rows.append(
+            ("examples", f"{self.examples} checked, {self.inapplicable} outside the precondition")
+        )
         if self.reproduce:
             rows.append(("reproduce", self.reproduce))
         width = max(len(k) for k, _ in rows)
@@ -189,7 +196,9 @@ class Verdict:
             "measured": clean(self.measured),
             "bound": clean(self.bound),
             "violation": clean(self.violation),
-            "tolerance": None if self.tolerance is None else {
+            "tolerance": None
+            if self.tolerance is None
+            else {
                 "value": clean(self.tolerance.value),
                 "derivation": self.tolerance.derivation,
                 "terms": {k: clean(float(v)) for k, v in self.tolerance.terms.items()},

@@ -12,13 +12,26 @@ from rnnverify.verdict import Verdict
 ALL_CELLS = ProblemFamily(cells=("elman", "complex"))
 
 
-def subject(factory: Any, *, family: ProblemFamily = ALL_CELLS, name: str | None = None,
-            steps: int = 5, time_limit: float = 10.0, target: str | None = None) -> Subject:
+def subject(
+    factory: Any,
+    *,
+    family: ProblemFamily = ALL_CELLS,
+    name: str | None = None,
+    steps: int = 5,
+    time_limit: float = 10.0,
+    target: str | None = None,
+) -> Subject:
     """A subject for a mutant factory importable as ``tests.mutants:NAME``."""
     name = name or getattr(factory, "__name__", "mutant")
-    return Subject(name=name, optimizer=as_optimizer(factory()), family=family, steps=steps,
-                   reproduce=f"rnnverify check tests.mutants:{name}", time_limit=time_limit,
-                   target=target)
+    return Subject(
+        name=name,
+        optimizer=as_optimizer(factory()),
+        family=family,
+        steps=steps,
+        reproduce=f"rnnverify check tests.mutants:{name}",
+        time_limit=time_limit,
+        target=target,
+    )
 
 
 def check(claim: str, subj: Subject, **kwargs: Any) -> Verdict:

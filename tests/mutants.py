@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from rnnverify.activations import Activation, MODRELU
+from rnnverify.activations import MODRELU, Activation
 from rnnverify.contract import Optimizer
 from rnnverify.optimizers import sgd
-from rnnverify.problems import PARAM_NAMES, RNNProblem, make_problem
+from rnnverify.problems import PARAM_NAMES, ProblemFamily, RNNProblem, make_problem
 from rnnverify.tree import Params
 
 # ---------------------------------------------------------------------------------------
@@ -280,4 +280,25 @@ CONTRACT_MUTANTS = {
     "non_deterministic": (non_deterministic, "non_deterministic", 0),
     "bad_diagnostics": (bad_diagnostics, "bad_diagnostics", -1),
     "returns_list": (returns_list, "bad_output", 0),
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Which claim must catch which mutant (tests/test_mutation_matrix.py)
+# ---------------------------------------------------------------------------------------
+
+_MODRELU = ProblemFamily(cells=("elman", "complex"), activations=("modrelu",))
+_ALL = ProblemFamily(cells=("elman", "complex"))
+_GRADIENT_KILLS = [
+    (sgd_bptt_missing_step, _ALL),
+    (sgd_transposed_whh, _ALL),
+    (sgd_modrelu_wrong_sign, _MODRELU),
+]
+
+KILLS: dict[str, list[tuple[Any, ProblemFamily]]] = {
+    "contract.pure": [(factory, _ALL) for factory, _, _ in CONTRACT_MUTANTS.values()],
+    "descent.sufficient": [(sgd_ascent, _ALL)],
+    "grad.taylor_slope": _GRADIENT_KILLS,
+    "grad.finite_difference": _GRADIENT_KILLS,
+    "grad.sympy_bptt": _GRADIENT_KILLS,
 }

@@ -38,9 +38,16 @@ def test_each_misbehaviour_is_a_one_line_violation(name):
 
 @pytest.mark.parametrize(
     "name, entry",
-    [("returns_nan", "W_hh[0, 0]"), ("changes_shape", "b"), ("changes_dtype", "V"),
-     ("drops_param", "c"), ("adds_param", "extra"), ("aliases_input", "params['c']"),
-     ("unfreezes_and_writes", "params['b']"), ("non_deterministic", "params['W_hh']")],
+    [
+        ("returns_nan", "W_hh[0, 0]"),
+        ("changes_shape", "b"),
+        ("changes_dtype", "V"),
+        ("drops_param", "c"),
+        ("adds_param", "extra"),
+        ("aliases_input", "params['c']"),
+        ("unfreezes_and_writes", "params['b']"),
+        ("non_deterministic", "params['W_hh']"),
+    ],
 )
 def test_violations_name_the_parameter(name, entry):
     factory, _, _ = mutants.CONTRACT_MUTANTS[name]
@@ -63,8 +70,10 @@ def test_hung_step_is_reported_from_a_worker_thread_too():
 
     box = {}
     worker = threading.Thread(
-        target=lambda: box.setdefault("t", run(mutants.hangs(2.0), make_problem(PROBLEM), 3,
-                                                time_limit=0.3)))
+        target=lambda: box.setdefault(
+            "t", run(mutants.hangs(2.0), make_problem(PROBLEM), 3, time_limit=0.3)
+        )
+    )
     worker.start()
     worker.join(10)
     assert box["t"].violation is not None and box["t"].violation.kind == "hung"

@@ -16,11 +16,12 @@ from tests.helpers import check, subject
 
 
 @pytest.mark.parametrize("case", cases_claiming("descent.sufficient"), ids=str)
-def test_reference_cases_pass(case):
+def test_reference_decrease_ratio_respects_the_descent_lemma(case):
+    """η·L_s ≤ 1 gives Armijo with c = 1/2: the smallest measured ratio must be ≥ 1/2
+    (up to the rounding of f, far below 1e-6 here)."""
     ref = next(r for r in case.claims if r.claim == "descent.sufficient")
     verdict = check("descent.sufficient", case.subject(ref))
     assert verdict.status is Status.PASS, verdict.render()
-    # the theorem gives c = 1/2 when η·L_s ≤ 1: the measured ratio must respect it
     assert verdict.measured is not None and verdict.measured >= 0.5 - 1e-6
 
 

@@ -38,8 +38,19 @@ def test_bptt_matches_the_tangent_forward_pass_and_fd(spec):
 @pytest.mark.parametrize("cell, activation", [(c, a) for c in CELLS for a in CELLS[c]])
 def test_gradient_has_the_parameters_shapes_and_dtypes(cell, activation):
     for dtype in ("float64", "float32"):
-        p = make_problem(ProblemSpec(cell=cell, activation=activation, hidden=3, inputs=2,
-                                     outputs=2, steps=4, batch=2, dtype=dtype, seed=1))
+        p = make_problem(
+            ProblemSpec(
+                cell=cell,
+                activation=activation,
+                hidden=3,
+                inputs=2,
+                outputs=2,
+                steps=4,
+                batch=2,
+                dtype=dtype,
+                seed=1,
+            )
+        )
         g = p.grad(dict(p.params0))
         assert set(g) == set(p.params0)
         for k in g:
@@ -113,8 +124,14 @@ def test_validate_names_the_offending_entry():
         p.validate({**x, "b": x["b"].astype(np.float32)})
 
 
-@pytest.mark.parametrize("spec", ["elman-relu(n=3,T=4,seed=2)", "elman-modrelu(n=3,T=4,seed=2)",
-                                  "complex-modrelu(n=3,T=4,seed=2)"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "elman-relu(n=3,T=4,seed=2)",
+        "elman-modrelu(n=3,T=4,seed=2)",
+        "complex-modrelu(n=3,T=4,seed=2)",
+    ],
+)
 def test_kink_step_is_a_lower_bound_on_the_distance_to_a_kink(spec):
     """No unit crosses a kink for t below kink_step/2 (first-order bound with a safety 2),
     while some unit does cross one shortly above a large multiple of it."""

@@ -1,0 +1,137 @@
+"""The command line: the default run, check, replay, list, and bad arguments."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from rnnverify.cli import main
+from tests import mutants
+from tests.helpers import check, subject
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_default_run_prints_the_verdict_matrix(capsys):
+    code, out, err = run_cli(capsys, "--profile", "dev")
+    assert code == 0, out + err
+    header = out.splitlines()[0].split()
+    assert header[:2] == ["claim", "sgd(lr=0.05)"]
+    for claim in (
+        "contract.pure",
+        "descent.sufficient",
+        "grad.taylor_slope",
+        "grad.finite_difference",
+        "grad.sympy_bptt",
+    ):
+        row = next(line for line in out.splitlines() if line.startswith(claim))
+        assert "pass" in row
+    assert out.rstrip().splitlines()[-1].startswith("rnnverify: 5 held, 0 failed")
+
+
+def test_console_script_runs_as_a_module():
+    proc = subprocess.run(
+        [sys.executable, "-m", "rnnverify", "list"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "grad.taylor_slope" in proc.stdout
+
+
+def test_reproduce_command_reproduces_the_failure(capsys, monkeypatch, tmp_path):
+    """The printed command, pasted, gives the same failing verdict on the same problem."""
+    verdict = check("grad.taylor_slope", subject(mutants.sgd_transposed_whh))
+    argv = shlex.split(verdict.reproduce)
+    assert argv[0] == "rnnverify"
+    code, out, _ = run_cli(capsys, *argv[1:])
+    assert code == 1
+    assert "FAIL" in out and verdict.problem in out
+    assert f"measured   : {verdict.measured!r}" in out
+
+
+def test_reproduce_command_works_in_a_shell_from_the_project_root():
+    verdict = check("descent.sufficient", subject(mutants.sgd_ascent))
+    cmd = verdict.reproduce.replace("rnnverify ", f"{shlex.quote(sys.executable)} -m rnnverify ", 1)
+    proc = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "not a descent direction" in proc.stdout
+
+
+def test_check_a_builtin_case_and_json_output(capsys):
+    code, out, _ = run_cli(
+        capsys,
+        "check",
+        "sgd(lr=0.05)",
+        "--claim",
+        "grad.finite_difference",
+        "--json",
+        "--profile",
+        "dev",
+    )
+    assert code == 0
+    (verdict,) = json.loads(out)
+    assert verdict["claim"] == "grad.finite_difference" and verdict["status"] == "pass"
+
+
+def test_check_a_user_factory_by_import_path(capsys):
+    code, out, _ = run_cli(
+        capsys,
+        "check",
+        "tests.mutants:sgd_ascent",
+        "--claim",
+        "descent.sufficient",
+        "--profile",
+        "dev",
+    )
+    assert code == 1
+    assert "FAIL" in out and "not a descent direction" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--profile", "fast"], "'fast'"),
+        (["--seed", "x1"], "--seed 'x1': expected an integer"),
+        (["--time-limit", "-3"], "--time-limit '-3'"),
+        (["--case", "adam()"], "--case 'adam()'"),
+        (["--claim", "grad.nope"], "unknown claim 'grad.nope'"),
+        (["--claim", "Orthogonal"], "claim 'Orthogonal': expected CLAIM_ID"),
+        (
+            ["check", "no_such_module:f", "--claim", "grad.taylor_slope"],
+            "cannot import module 'no_such_module'",
+        ),
+        (
+            ["check", "tests.mutants:nothing", "--claim", "grad.taylor_slope"],
+            "has no attribute 'nothing'",
+        ),
+        (
+            ["check", "tests.mutants:CONTRACT_MUTANTS", "--claim", "grad.taylor_slope"],
+            "expected an optimizer or a factory",
+        ),
+        (["check", "tests.mutants", "--claim", "grad.taylor_slope"], "pkg.module:factory"),
+        (["check", "tests.mutants:sgd_ascent"], "declares no claims"),
+        (
+            ["check", "sgd(lr=0.05)", "--claim", "grad.taylor_slope", "--problem", "elman(n=2)"],
+            "--problem: problem 'elman(n=2)'",
+        ),
+    ],
+)
+def test_bad_arguments_name_the_value(capsys, args, message):
+    code, _, err = run_cli(capsys, *args)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_list_shows_every_claim_with_its_theorem(capsys):
+    code, out, _ = run_cli(capsys, "list")
+    assert code == 0
+    for claim in ("contract.pure", "descent.sufficient", "grad.sympy_bptt"):
+        assert claim in out

@@ -24,8 +24,12 @@ def evaluate_contract(subject: Subject, spec: ProblemSpec) -> Observation:
     )
     if traj.violation is not None:
         return Observation.from_violation(traj.violation)
+    diverged = "" if traj.diverged_at is None else (
+        f" (then diverged: the loss or gradient overflowed before step {traj.diverged_at})")
     return Observation(
-        Status.PASS, summary=f"{traj.steps} pure, deterministic steps", measured=float(traj.steps)
+        Status.PASS,
+        summary=f"{traj.steps} pure, deterministic steps{diverged}",
+        measured=float(traj.steps),
     )
 
 

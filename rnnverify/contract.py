@@ -146,7 +146,17 @@ def _call_with_time_limit(fn: Callable[[], Any], limit: float) -> Any:
     In the main thread a SIGALRM timer interrupts the call (Python code and sleeps are
     interrupted; a single long C call is interrupted when it returns). Elsewhere the call
     runs in a daemon thread that is abandoned on timeout.
+
+    The call runs with numpy's floating-point errors ignored: an overflow in the user's
+    code yields inf/NaN, which the output checks report (or recognise as divergence),
+    instead of a warning or an exception that depends on the caller's global settings.
     """
+    user_fn = fn
+
+    def fn() -> Any:
+        with np.errstate(all="ignore"):
+            return user_fn()
+
     if not math.isfinite(limit):
         return fn()
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
@@ -276,6 +286,11 @@ class Trajectory:
         Wall time of each ``step`` call.
     violation : ContractViolation or None
         Set when the optimizer broke the contract; the trajectory stops there.
+    diverged_at : int or None
+        The step whose output was not finite *because the problem itself had overflowed*
+        at its input (non-finite loss or gradient there): the run diverged, which is an
+        outcome for the claims to judge, not a breach of the contract. The trajectory
+        stops before that step.
     """
 
     problem: RNNProblem
@@ -285,6 +300,7 @@ class Trajectory:
     step_seconds: list[float] = field(default_factory=list)
     states: list[Any] = field(default_factory=list, repr=False)
     violation: ContractViolation | None = None
+    diverged_at: int | None = None
 
     @property
     def steps(self) -> int:
@@ -352,8 +368,12 @@ def run(
     seconds: list[float] = []
     states: list[Any] = []
 
-    def finish(violation: ContractViolation | None) -> Trajectory:
-        return Trajectory(problem, traj_params, losses, diags, seconds, states, violation)
+    def finish(
+        violation: ContractViolation | None, diverged_at: int | None = None
+    ) -> Trajectory:
+        return Trajectory(
+            problem, traj_params, losses, diags, seconds, states, violation, diverged_at
+        )
 
     # init ------------------------------------------------------------------------------
     try:
@@ -393,6 +413,8 @@ def run(
                 )
             )
         bad = _check_output(problem, p_in, s_in, out, k)
+        if bad and bad.kind == "non_finite" and _problem_overflowed(problem, p_in, losses[-1]):
+            return finish(None, diverged_at=k)
         if bad:
             return finish(bad)
         if k < check_determinism:
@@ -432,6 +454,17 @@ def run(
             return finish(bad)
         diags.append(d)
     return finish(None)
+
+
+def _problem_overflowed(problem: RNNProblem, params: Params, loss: float) -> bool:
+    """Whether the loss or its gradient is already non-finite at ``params``: then a
+    non-finite output is the run diverging, not the optimizer manufacturing NaN/inf from
+    finite data."""
+    if not math.isfinite(loss):
+        return True
+    with np.errstate(all="ignore"):
+        g = problem.grad(params)
+    return not all(np.all(np.isfinite(v)) for v in g.values())
 
 
 def _loss(problem: RNNProblem, params: Params) -> float:

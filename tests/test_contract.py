@@ -105,6 +105,16 @@ def test_reference_sgd_is_pure_and_keeps_a_complete_trajectory():
         assert all(not v.flags.writeable for v in params.values())
 
 
+def test_divergence_of_a_faithful_optimizer_is_not_a_violation():
+    """Gradient descent with η·L ≫ 2 on a linear RNN overflows: the run stops at the first
+    step whose input already had a non-finite loss or gradient, without a violation."""
+    p = make_problem("elman-identity(n=1,m=4,p=2,T=10,B=1,loss=last,seed=6263709)")
+    traj = run(sgd(50.0), p, 40)
+    assert traj.violation is None
+    assert traj.diverged_at is not None and traj.steps == traj.diverged_at
+    assert all(np.isfinite(v).all() for v in traj.params[-1].values())
+
+
 def test_as_optimizer_accepts_objects_and_names_what_is_missing():
     class Mine:
         def init(self, problem, params):

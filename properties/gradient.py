@@ -38,6 +38,7 @@ from rnnverify.tolerance import (
     central_difference_tolerance,
     gamma,
     loss_rounding,
+    loss_scale,
     taylor_slope_tolerance,
 )
 from rnnverify.tree import Params, axpy, inner, random_like
@@ -375,20 +376,26 @@ SYMPY_FAMILY = {
 """The tiny problems sympy can differentiate quickly (see rnnverify/derivations/bptt.py)."""
 
 
-def sympy_tolerance(problem: RNNProblem, reference: Params) -> tuple[float, str, dict[str, float]]:
+def sympy_tolerance(
+    problem: RNNProblem, params: Params, reference: Params
+) -> tuple[float, str, dict[str, float]]:
     """Two float64 evaluations of the same gradient differ by rounding only. Each entry is
     a sum over T steps and over the batch of products that passed through a chain of
-    ``K`` roundings (forward and backward: ``2K``), each term bounded by the largest
-    gradient magnitude times the number of summed terms ``T·B``; hence
-    ``|g_i − s_i| ≤ γ_{2K}·T·B·(‖s‖_∞ + |s_i|)``."""
+    ``K`` roundings (forward and backward: ``2K``). The gradient is linear in the residual
+    ``ŷ − y``, whose rounding error is relative to ``|ŷ| + |y|``, not to the residual: near
+    a fit the terms are larger than the result by ``ρ = √(scale/L)`` (``scale`` the loss
+    scale of :func:`rnnverify.tolerance.loss_scale`). Hence
+    ``|g_i − s_i| ≤ γ_{2K}·T·B·ρ·(‖s‖_∞ + |s_i|)``."""
     K = accumulation_length(problem)
     s = problem.spec
     g2k = gamma(2 * K, s.real_dtype)
     scale = max(float(np.max(np.abs(v))) for v in reference.values())
+    loss = problem.loss(params)
+    rho = math.sqrt(loss_scale(problem, params) / loss) if loss > 0 else 1.0
     return (
-        g2k * s.steps * s.batch,
-        "γ_{2K}·T·B·(‖s‖_∞ + |s_i|)",
-        {"gamma_2K": g2k, "T": s.steps, "B": s.batch, "max|s|": scale},
+        g2k * s.steps * s.batch * rho,
+        "γ_{2K}·T·B·ρ·(‖s‖_∞ + |s_i|), ρ = √(Σ(|ŷ|+|y|)²/Σ(ŷ−y)²)",
+        {"gamma_2K": g2k, "T": s.steps, "B": s.batch, "rho": rho, "max|s|": scale},
     )
 
 
@@ -407,7 +414,7 @@ def evaluate_sympy(subject: Subject, spec: ProblemSpec) -> Observation:
     if isinstance(g, Observation):
         return g
     _, s = sympy_value_and_grad(problem, x)
-    rel, derivation, terms = sympy_tolerance(problem, s)
+    rel, derivation, terms = sympy_tolerance(problem, x, s)
     scale = terms["max|s|"]
     worst_ratio, worst_entry = 0.0, "?"
     worst_vals: tuple[complex, complex] = (0j, 0j)
@@ -446,7 +453,7 @@ def evaluate_sympy(subject: Subject, spec: ProblemSpec) -> Observation:
         ),
         measured=worst_ratio,
         bound=1.0,
-        inequality="|g_i − s_i| / (γ_{2K}·T·B·(‖s‖_∞ + |s_i|)) ≤ 1",
+        inequality="|g_i − s_i| / (γ_{2K}·T·B·ρ·(‖s‖_∞ + |s_i|)) ≤ 1",
         tolerance=tol_obj,
         entry=worst_entry,
         quantities=quantities,

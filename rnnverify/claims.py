@@ -312,6 +312,9 @@ def verify(
     overrides: dict[str, Any] = {}
     if max_examples is not None:
         overrides["max_examples"] = max_examples
+    # no "explain" phase: it traces every line the check executes (sys.settrace), which
+    # slows numeric code (and sympy builds) several-fold and adds nothing to a verdict
+    overrides["phases"] = [p for p in base.phases if p is not hypothesis.Phase.explain]
     run_settings = hypothesis.settings(base, **overrides)
 
     counts = {"examples": 0, "inapplicable": 0}

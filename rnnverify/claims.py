@@ -350,48 +350,35 @@ def verify(
     label = f"{subject.name}|{claim.id}|{subject.target}".encode()
     test.hypothesis.inner_test._hypothesis_internal_add_digest = label  # type: ignore[attr-defined]
 
+    def plain(status: Status, summary: str) -> Verdict:
+        return Verdict(
+            claim.id,
+            subject.name,
+            status,
+            target=subject.target,
+            summary=summary,
+            examples=counts["examples"],
+            inapplicable=counts["inapplicable"],
+        )
+
     try:
         test()
     except _Violated:
         pass
     except hypothesis.errors.FailedHealthCheck as exc:
-        return Verdict(
-            claim.id,
-            subject.name,
-            Status.ERROR,
-            target=subject.target,
-            summary=f"harness error: Hypothesis health check failed ({str(exc).splitlines()[0]})",
-            examples=counts["examples"],
-            inapplicable=counts["inapplicable"],
-        )
+        first = str(exc).splitlines()[0]
+        return plain(Status.ERROR, f"harness error: Hypothesis health check failed ({first})")
     except Exception as exc:  # Flaky (a non-deterministic optimizer), or a harness bug
         if not last_failure:
-            return Verdict(
-                claim.id,
-                subject.name,
-                Status.ERROR,
-                target=subject.target,
-                summary=f"harness error: {_describe_exception(exc)}",
-                examples=counts["examples"],
-                inapplicable=counts["inapplicable"],
-            )
-    if hung:
-        spec, obs = hung[0]
-        return _to_verdict(claim, subject, spec, obs, counts["examples"], counts["inapplicable"])
-    if last_failure:
-        spec, obs = last_failure[-1]  # Hypothesis replays the shrunk example last
+            return plain(Status.ERROR, f"harness error: {_describe_exception(exc)}")
+    if hung or last_failure:
+        # a hang is reported where it first happened; otherwise the shrunk example, which
+        # Hypothesis replays last
+        spec, obs = hung[0] if hung else last_failure[-1]
         return _to_verdict(claim, subject, spec, obs, counts["examples"], counts["inapplicable"])
     applicable = counts["examples"] - counts["inapplicable"]
     if applicable == 0:
-        return Verdict(
-            claim.id,
-            subject.name,
-            Status.NA,
-            target=subject.target,
-            summary=f"precondition held on none of {counts['examples']} examples",
-            examples=counts["examples"],
-            inapplicable=counts["inapplicable"],
-        )
+        return plain(Status.NA, f"precondition held on none of {counts['examples']} examples")
     if worst:
         _, spec, obs = worst[0]
         verdict = _to_verdict(claim, subject, None, obs, counts["examples"], counts["inapplicable"])
@@ -400,15 +387,7 @@ def verify(
             problem=str(spec),
             summary=f"held on {applicable} problems; worst: {obs.summary}",
         )
-    return Verdict(
-        claim.id,
-        subject.name,
-        Status.PASS,
-        target=subject.target,
-        summary=f"held on {applicable} problems",
-        examples=counts["examples"],
-        inapplicable=counts["inapplicable"],
-    )
+    return plain(Status.PASS, f"held on {applicable} problems")
 
 
 __all__ = [

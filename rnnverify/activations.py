@@ -9,7 +9,9 @@ Every activation acts on a pre-activation ``z`` (without bias) and a bias ``b``:
 
 Each activation provides three maps: ``forward``, the vector-Jacobian product ``vjp``
 (reverse mode, used by BPTT) and the Jacobian-vector product ``jvp`` (forward mode, used
-to find how far a perturbation may go before it meets a kink).
+to find how far a perturbation may go before it meets a kink). The built-in ones also
+provide ``jacobian``: the coefficients of the Jacobian at many points at once, so that
+BPTT evaluates them once for all time steps instead of calling ``vjp`` at every step.
 
 Complex convention (theory/orthogonal.md §0.4): for a real loss ``L`` and complex ``z``
 the gradient carried backwards is ``G_z = ∂L/∂Re z + i·∂L/∂Im z = 2·∂L/∂z̄``, so that
@@ -21,12 +23,39 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[Any]
+
+
+class Jacobian(NamedTuple):
+    """The derivatives of ``h = σ(z; b)`` at every entry of ``z``, as coefficient arrays
+    of the shape of ``z``::
+
+        dh = p·dz + q·conj(dz) + u·db
+
+    (every R-linear map of C is ``dz ↦ p·dz + q·conj(dz)``; for real entries ``q = 0``
+    and ``p = ∂h/∂z``). ``p`` is real: as a map of R² the Jacobian is symmetric
+    (orthogonal.md §2.4), so the map is its own adjoint and reverse mode reads::
+
+        g_z = p·g + q·conj(g),        g_b = Re(conj(u)·g).
+
+    Attributes
+    ----------
+    p : real array
+    q : array of ``z``'s dtype, or None
+        ``None`` for real activations.
+    u : array of ``z``'s dtype, or None
+        ``∂h/∂b``; ``None`` when ``b`` enters as ``σ(z + b)``, where ``∂h/∂b = ∂h/∂z``
+        and hence ``g_b = g_z``.
+    """
+
+    p: Array
+    q: Array | None
+    u: Array | None
 
 
 @dataclass(frozen=True)
@@ -46,6 +75,14 @@ class Activation:
     kinks : callable ``(z, b) -> list of arrays``
         Functions whose zero sets are the points where ``forward`` is not
         differentiable; empty for smooth activations.
+    jacobian : callable ``(z, b, h) -> Jacobian``, optional
+        The derivatives at every entry of ``z`` (of any shape that ``b`` broadcasts
+        against), given ``h = forward(z, b)``; must agree with ``vjp``. BPTT uses it to
+        take the derivatives of all steps at once. ``None`` (the default, and what an
+        activation built from the first five fields gets, e.g. a deliberately broken
+        one in the tests) makes BPTT call ``vjp`` at every step instead, so the
+        activation's own ``vjp`` is what BPTT differentiates with. A variant made with
+        ``dataclasses.replace(act, vjp=...)`` must also set ``jacobian=None``.
     """
 
     name: str
@@ -53,6 +90,7 @@ class Activation:
     vjp: Callable[[Array, Array, Array], tuple[Array, Array]]
     jvp: Callable[[Array, Array, Array, Array], Array]
     kinks: Callable[[Array, Array], list[Array]]
+    jacobian: Callable[[Array, Array, Array], Jacobian] | None = None
 
     def kink_step(self, z: Array, b: Array, dz: Array, db: Array) -> float:
         """Smallest ``t > 0`` for which ``z + t·dz`` may reach a kink (``inf`` if none).
@@ -86,9 +124,13 @@ def _tanh_jvp(z: Array, b: Array, dz: Array, db: Array) -> Array:
     return (1 - h * h) * (dz + db)
 
 
+def _tanh_jacobian(z: Array, b: Array, h: Array) -> Jacobian:
+    return Jacobian(p=1 - h * h, q=None, u=None)  # tanh' = 1 − tanh², from h: no new tanh
+
+
 def _relu_forward(z: Array, b: Array) -> Array:
-    a = z + b
-    return np.where(a > 0, a, np.zeros_like(a))
+    # max(z + b, 0): fmax, not maximum, so that NaN maps to 0 as in where(z + b > 0, z + b, 0)
+    return np.fmax(z + b, 0.0)
 
 
 def _relu_vjp(z: Array, b: Array, g: Array) -> tuple[Array, Array]:
@@ -99,6 +141,10 @@ def _relu_vjp(z: Array, b: Array, g: Array) -> tuple[Array, Array]:
 def _relu_jvp(z: Array, b: Array, dz: Array, db: Array) -> Array:
     d = dz + db
     return np.where(z + b > 0, d, np.zeros_like(d))
+
+
+def _relu_jacobian(z: Array, b: Array, h: Array) -> Jacobian:
+    return Jacobian(p=(z + b > 0).astype(h.dtype), q=None, u=None)
 
 
 def _identity_forward(z: Array, b: Array) -> Array:
@@ -113,12 +159,20 @@ def _identity_jvp(z: Array, b: Array, dz: Array, db: Array) -> Array:
     return dz + db
 
 
+def _identity_jacobian(z: Array, b: Array, h: Array) -> Jacobian:
+    return Jacobian(p=np.ones_like(h), q=None, u=None)
+
+
 def _modrelu_forward(z: Array, b: Array) -> Array:
     if np.iscomplexobj(z):
         r = np.abs(z)
-        active = r + b > 0
-        safe_r = np.where(active, r, np.ones_like(r))
-        return np.where(active, (r + b) / safe_r * z, np.zeros_like(z))
+        s = r + b
+        active = s > 0
+        # h = (s/r)·z on the active set and 0 elsewhere, computed only where active (so r
+        # is never 0 off it): the same numbers as np.where(active, s/safe_r·z, 0) in two
+        # calls, where this runs at every step of every forward pass
+        scale = np.divide(s, r, out=np.zeros(r.shape, dtype=r.dtype), where=active)
+        return np.multiply(scale, z, out=np.zeros(z.shape, dtype=z.dtype), where=active)
     return np.sign(z) * np.maximum(np.abs(z) + b, 0)
 
 
@@ -151,6 +205,23 @@ def _modrelu_jvp(z: Array, b: Array, dz: Array, db: Array) -> Array:
     return np.where(active, d, np.zeros_like(d))
 
 
+def _modrelu_jacobian(z: Array, b: Array, h: Array) -> Jacobian:
+    if np.iscomplexobj(z):
+        # On the active set, with r = |z| and u = z/r (|u| = 1): h = z + b·u, so
+        #   dh = (1 + b/r)·dz − (b/r)·Re(ū·dz)·u + u·db        (as in _modrelu_vjp)
+        # and Re(ū·dz)·u = (dz + u²·conj(dz))/2 gives p = 1 + b/(2r), q = −b/(2r)·u².
+        # All three coefficients vanish off the active set.
+        r = np.abs(z)
+        active = r + b > 0
+        safe_r = np.where(active, r, np.ones_like(r))
+        u = np.where(active, z / safe_r, 0)
+        k = np.where(active, b / (2 * safe_r), 0)  # b/(2r)
+        return Jacobian(p=np.where(active, 1 + k, 0), q=-k * u * u, u=u)
+    # ∂h/∂z = 1 and ∂h/∂b = sign(z) where |z| + b > 0, both 0 elsewhere
+    active = (np.abs(z) + b > 0).astype(h.dtype)
+    return Jacobian(p=active, q=None, u=np.sign(z) * active)
+
+
 def _no_kinks(z: Array, b: Array) -> list[Array]:
     return []
 
@@ -169,9 +240,23 @@ def _modrelu_kinks(z: Array, b: Array) -> list[Array]:
     return kinks
 
 
-TANH = Activation("tanh", _tanh_forward, _tanh_vjp, _tanh_jvp, _no_kinks)
-RELU = Activation("relu", _relu_forward, _relu_vjp, _relu_jvp, _relu_kinks)
-IDENTITY = Activation("identity", _identity_forward, _identity_vjp, _identity_jvp, _no_kinks)
-MODRELU = Activation("modrelu", _modrelu_forward, _modrelu_vjp, _modrelu_jvp, _modrelu_kinks)
+TANH = Activation("tanh", _tanh_forward, _tanh_vjp, _tanh_jvp, _no_kinks, jacobian=_tanh_jacobian)
+RELU = Activation("relu", _relu_forward, _relu_vjp, _relu_jvp, _relu_kinks, jacobian=_relu_jacobian)
+IDENTITY = Activation(
+    "identity",
+    _identity_forward,
+    _identity_vjp,
+    _identity_jvp,
+    _no_kinks,
+    jacobian=_identity_jacobian,
+)
+MODRELU = Activation(
+    "modrelu",
+    _modrelu_forward,
+    _modrelu_vjp,
+    _modrelu_jvp,
+    _modrelu_kinks,
+    jacobian=_modrelu_jacobian,
+)
 
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (TANH, RELU, IDENTITY, MODRELU)}

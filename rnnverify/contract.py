@@ -151,14 +151,12 @@ def _call_with_time_limit(fn: Callable[[], Any], limit: float) -> Any:
     code yields inf/NaN, which the output checks report (or recognise as divergence),
     instead of a warning or an exception that depends on the caller's global settings.
     """
-    user_fn = fn
-
-    def fn() -> Any:
+    def quiet() -> Any:
         with np.errstate(all="ignore"):
-            return user_fn()
+            return fn()
 
     if not math.isfinite(limit):
-        return fn()
+        return quiet()
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
 
         def on_alarm(signum: int, frame: Any) -> None:
@@ -167,7 +165,7 @@ def _call_with_time_limit(fn: Callable[[], Any], limit: float) -> Any:
         previous = signal.signal(signal.SIGALRM, on_alarm)
         signal.setitimer(signal.ITIMER_REAL, limit)
         try:
-            return fn()
+            return quiet()
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
@@ -175,7 +173,7 @@ def _call_with_time_limit(fn: Callable[[], Any], limit: float) -> Any:
 
     def target() -> None:
         try:
-            box["value"] = fn()
+            box["value"] = quiet()
         except BaseException as exc:
             box["error"] = exc
 

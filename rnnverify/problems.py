@@ -232,9 +232,18 @@ class RNNProblem:
 
     # -- forward -----------------------------------------------------------------------
     def _features(self, h: NDArray[Any]) -> NDArray[Any]:
+        """φ(h) for states of shape (..., n, B): h, or [Re h; Im h] along the n axis."""
         if self.spec.is_complex:
-            return np.concatenate([h.real, h.imag], axis=0)
+            return np.concatenate([h.real, h.imag], axis=-2)
         return h
+
+    def _features_adjoint(self, g: NDArray[Any]) -> NDArray[Any]:
+        """φ's adjoint, (..., 2n, B) -> (..., n, B) for complex cells: a gradient with
+        respect to φ(h) as one with respect to h, ``G_h = ∂L/∂Re h + i·∂L/∂Im h``."""
+        if self.spec.is_complex:
+            n = self.spec.hidden
+            return g[..., :n, :] + 1j * g[..., n:, :]
+        return g
 
     def _residual_weight(self) -> float:
         s = self.spec
@@ -246,63 +255,135 @@ class RNNProblem:
             return self.data.y[t]
         return self.data.y if t == s.steps - 1 else None
 
-    def forward(self, params: Mapping[str, NDArray[Any]]) -> Forward:
-        """Exact forward pass in the problem's dtype."""
-        W, U, b, V, c = (params[k] for k in PARAM_NAMES)
-        bb = b[:, None]
+    def _states(
+        self, W: NDArray[Any], U: NDArray[Any], b: NDArray[Any]
+    ) -> tuple[NDArray[Any], NDArray[Any]]:
+        """The recurrence: pre-activations ``Z[t] = z_{t+1}`` (T, n, B) and states
+        ``H[t] = h_t`` (T+1, n, B), ``H[0] = h0``::
+
+            z_t = W_hh h_{t−1} + W_ih x_t,    h_t = σ(z_t; b)
+        """
+        x, h0 = self.data.x, self.data.h0
         act = self.activation.forward
-        h = self.data.h0
-        zs: list[NDArray[Any]] = []
-        hs = [h]
-        yhats: list[NDArray[Any]] = []
-        total = 0.0
-        w = self._residual_weight()
-        for t in range(self.spec.steps):
-            z = W @ h + U @ self.data.x[t]
-            h = act(z, bb)
-            yhat = V @ self._features(h) + c[:, None]
-            zs.append(z)
-            hs.append(h)
-            yhats.append(yhat)
-            y = self._target(t)
-            if y is not None:
-                r = yhat - y
-                total += 0.5 * w * float(np.sum(r * r))
-        return Forward(zs, hs, yhats, total)
+        # The bias as a full (n, B) array: at these sizes a ufunc that broadcasts costs
+        # more than the arithmetic, so b is broadcast once here, not at every step.
+        bB = b.repeat(h0.shape[1]).reshape(h0.shape)
+        # W_ih x_t for all t in one product (matmul broadcasts the (n, m) matrix over the
+        # time axis of x, (T, m, B) -> (T, n, B)); each step then adds its W_hh h_{t−1}.
+        Z = U @ x
+        H = np.empty((len(Z) + 1, *h0.shape), dtype=Z.dtype)
+        H[0] = h = h0
+        for t, z in enumerate(Z):
+            # ndarray.dot for 2-D products on the hot path: the same product as @, without
+            # the generalized-ufunc overhead that is half its cost at these sizes
+            z += W.dot(h)
+            h = H[t + 1] = act(z, bB)
+        return Z, H
+
+    def _readout(
+        self, V: NDArray[Any], c: NDArray[Any], H: NDArray[Any]
+    ) -> tuple[NDArray[Any], NDArray[Any]]:
+        """Features ``φ(h_t)`` and residuals ``r_t = ŷ_t − y_t`` at the steps the loss
+        uses (all, or the last), steps side by side: (n_feat, k·B) and (p, k·B).
+        ``ŷ_t = V φ(h_t) + c`` is computed only there."""
+        y = self.data.y
+        if self.spec.loss == "every":
+            F, Y = self._features(_flat(H[1:])), _flat(y)
+        else:
+            F, Y = self._features(H[-1]), y
+        return F, V.dot(F) + c[:, None] - Y
+
+    def _loss_value(self, R: NDArray[Any]) -> float:
+        """``L = w/2 Σ ‖r_t‖²`` from the residuals of :meth:`_readout`."""
+        return 0.5 * self._residual_weight() * float(np.vdot(R, R))
+
+    def forward(self, params: Mapping[str, NDArray[Any]]) -> Forward:
+        """Exact forward pass in the problem's dtype, with ``ŷ_t`` at every step."""
+        W, U, b, V, c = (params[k] for k in PARAM_NAMES)
+        Z, H = self._states(W, U, b)
+        Yhat = V @ self._features(H[1:]) + c[:, None]  # (T, p, B)
+        loss = self._loss_value(self._readout(V, c, H)[1])  # bitwise what loss() returns
+        return Forward(list(Z), list(H), list(Yhat), loss)
 
     def loss(self, params: Mapping[str, NDArray[Any]]) -> float:
         """The loss ``L(params)`` as a Python float."""
-        return self.forward(params).loss
+        W, U, b, V, c = (params[k] for k in PARAM_NAMES)
+        _, H = self._states(W, U, b)
+        return self._loss_value(self._readout(V, c, H)[1])
 
     # -- reverse mode (BPTT) ----------------------------------------------------------
     def value_and_grad(self, params: Mapping[str, NDArray[Any]]) -> tuple[float, Params]:
         """Loss and its gradient by backpropagation through time.
 
         Returns the gradient in the convention of the module docstring, one entry per
-        parameter, with the parameter's shape and dtype.
+        parameter, with the parameter's shape and dtype. With ``w`` the residual weight,
+        ``g_•`` the gradient with respect to ``•`` and ``dh_t = p_t·dz_t + q_t·conj(dz_t)
+        + u_t·db`` the activation's derivative (:class:`~rnnverify.activations.Jacobian`)::
+
+            g_ŷ_t = w·(ŷ_t − y_t)                 at the steps the loss uses, else 0
+            g_h_t = W_hhᴴ g_z_{t+1} + φᵀ(Vᵀ g_ŷ_t)    (g_z_{T+1} = 0)
+            g_z_t = p_t·g_h_t + q_t·conj(g_h_t)
+            G_W_hh = Σ_t g_z_t h_{t−1}ᴴ       G_W_ih = Σ_t g_z_t x_tᵀ
+            g_b = Σ_t Re(conj(u_t)·g_h_t)
+            G_V = Σ_t g_ŷ_t φ(h_t)ᵀ           g_c = Σ_t g_ŷ_t
+
+        each sum also running over the batch. Only the recurrence ``g_h_t -> g_z_t ->
+        g_h_{t−1}`` runs step by step; every other quantity is one product over all
+        steps, with the steps side by side (see :func:`_flat`).
         """
-        fwd = self.forward(params)
-        W, b, V = params["W_hh"], params["b"], params["V"]
-        bb = b[:, None]
-        n = self.spec.hidden
-        w = self._residual_weight()
-        g = {k: np.zeros_like(v) for k, v in params.items()}
-        gh_next = np.zeros_like(self.data.h0)
-        for t in reversed(range(self.spec.steps)):
-            gh = gh_next
-            y = self._target(t)
-            if y is not None:
-                gyhat = w * (fwd.yhat[t] - y)
-                g["V"] += gyhat @ self._features(fwd.h[t + 1]).T
-                g["c"] += gyhat.sum(axis=1)
-                gfeat = V.T @ gyhat
-                gh = gh + (gfeat[:n] + 1j * gfeat[n:] if self.spec.is_complex else gfeat)
-            gz, gb = self.activation.vjp(fwd.z[t], bb, gh)
-            g["b"] += np.real(gb).sum(axis=1)
-            g["W_hh"] += gz @ fwd.h[t].conj().T
-            g["W_ih"] += gz @ self.data.x[t].T
-            gh_next = W.conj().T @ gz
-        return fwd.loss, {k: v.astype(params[k].dtype, copy=False) for k, v in g.items()}
+        W, U, b, V, c = (params[k] for k in PARAM_NAMES)
+        Z, H = self._states(W, U, b)
+        F, R = self._readout(V, c, H)
+        T, B = len(Z), Z.shape[2]
+
+        # the readout, its k steps side by side
+        GY = self._residual_weight() * R  # g_ŷ_t, (p, k·B)
+        g_V = GY.dot(F.T)
+        g_c = GY.sum(axis=1)
+        GO = _unflat(self._features_adjoint(V.T.dot(GY)), B)  # φᵀ(Vᵀ g_ŷ_t), (k, n, B)
+
+        # the recurrence, backwards from g_h_T: GZ[t] = g_z_{t+1}, GH[t] = g_h_{t+1}
+        WH = W.conj().T
+        every = self.spec.loss == "every"
+        GZ, GH = np.empty_like(Z), np.empty_like(Z)
+        gh = GO[-1]
+        jacobian = self.activation.jacobian
+        if jacobian is None:
+            # the activation's own vjp at every step: what runs for an activation built
+            # without `jacobian` (the tests' deliberately broken ones)
+            bb = b[:, None]
+            GB = np.empty(Z.shape, dtype=Z.real.dtype)
+            for t in reversed(range(T)):
+                gz, gb = self.activation.vjp(Z[t], bb, gh)
+                GZ[t], GB[t] = gz, np.real(gb)
+                gh = WH.dot(gz)
+                if every and t:
+                    gh = gh + GO[t - 1]
+        else:
+            # the coefficients of every step at once; p in Z's dtype, as a complex·complex
+            # product is faster than a mixed one
+            p, q, u = jacobian(Z, b[:, None], H[1:])
+            p = p.astype(Z.dtype, copy=False)
+            for t in reversed(range(T)):
+                if u is not None:  # only g_b = Σ Re(ū·g_h) needs g_h
+                    GH[t] = gh
+                gz = GZ[t] = p[t] * gh if q is None else p[t] * gh + q[t] * gh.conj()
+                gh = WH.dot(gz)
+                if every and t:
+                    gh = gh + GO[t - 1]
+            GB = GZ if u is None else (u.conj() * GH).real
+
+        # the parameters' gradients: one product each over (t, batch)
+        GZ_flat = _flat(GZ)
+        g = {
+            "W_hh": GZ_flat.dot(_flat(H[:-1]).conj().T),
+            "W_ih": GZ_flat.dot(_flat(self.data.x).T),
+            "b": (GZ_flat if GB is GZ else _flat(GB)).real.sum(axis=1),
+            "V": g_V,
+            "c": g_c,
+        }
+        loss = self._loss_value(R)
+        return loss, {k: v.astype(params[k].dtype, copy=False) for k, v in g.items()}
 
     def grad(self, params: Mapping[str, NDArray[Any]]) -> Params:
         """Gradient of the loss; see :meth:`value_and_grad`."""
@@ -332,6 +413,17 @@ class RNNProblem:
             best = min(best, act.kink_step(z, bb, dz, dbb))
             h, dh = act.forward(z, bb), act.jvp(z, bb, dz, dbb)
         return best
+
+
+def _flat(A: NDArray[Any]) -> NDArray[Any]:
+    """Steps side by side, (T, k, B) -> (k, T·B), so that a sum over steps and batch is
+    one product: ``Σ_t A_t C_tᵀ = _flat(A) _flat(C)ᵀ``."""
+    return A.transpose(1, 0, 2).reshape(A.shape[1], -1)
+
+
+def _unflat(A: NDArray[Any], B: int) -> NDArray[Any]:
+    """The inverse of :func:`_flat` (a view), (k, T·B) -> (T, k, B)."""
+    return A.reshape(A.shape[0], -1, B).transpose(1, 0, 2)
 
 
 def init_params(spec: ProblemSpec, rng: np.random.Generator) -> Params:

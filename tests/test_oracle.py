@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, note
 
 from properties.strategies import problem_specs
-from rnnverify.problems import CELLS, ProblemFamily, ProblemSpec, make_problem, rng_for
+from rnnverify.problems import (
+    CELLS,
+    PARAM_NAMES,
+    ProblemFamily,
+    ProblemSpec,
+    make_problem,
+    rng_for,
+)
+from rnnverify.tolerance import accumulation_length, gamma, loss_rounding
 from rnnverify.tree import axpy, inner, unit_direction
+from tests.mutants import BROKEN_MODRELU
 
 ALL_CELLS = ProblemFamily(cells=tuple(CELLS))
 
@@ -156,3 +167,127 @@ def test_smooth_activations_have_no_kinks():
     p = make_problem("elman-tanh(n=3)")
     x = dict(p.params0)
     assert p.kink_step(x, unit_direction(x, np.random.default_rng(0))) == np.inf
+
+
+# ---------------------------------------------------------------------------------------
+# The vectorized BPTT against the straightforward one
+# ---------------------------------------------------------------------------------------
+
+
+def bptt_reference(problem, params):
+    """Loss and gradient by BPTT one step at a time from the activation's ``vjp``, every
+    sum accumulated step by step (the oracle's algorithm before it was vectorized): what
+    ``value_and_grad`` must reproduce up to rounding."""
+    s = problem.spec
+    W, U, b, V, c = (params[k] for k in PARAM_NAMES)
+    x, bb, act, n = problem.data.x, b[:, None], problem.activation, s.hidden
+    w = problem._residual_weight()
+
+    def phi(h):
+        return np.concatenate([h.real, h.imag]) if s.is_complex else h
+
+    zs, hs = [], [problem.data.h0]
+    for t in range(s.steps):
+        zs.append(W @ hs[t] + U @ x[t])
+        hs.append(act.forward(zs[t], bb))
+    loss = 0.0
+    g = {k: np.zeros_like(v) for k, v in params.items()}
+    gh = np.zeros_like(hs[0])  # ∂L/∂h_{t+1} through the later steps
+    for t in reversed(range(s.steps)):
+        y = problem._target(t)
+        if y is not None:
+            r = V @ phi(hs[t + 1]) + c[:, None] - y
+            loss += 0.5 * w * float(np.sum(r * r))
+            g["V"] += (w * r) @ phi(hs[t + 1]).T
+            g["c"] += (w * r).sum(axis=1)
+            gf = V.T @ (w * r)
+            gh = gh + (gf[:n] + 1j * gf[n:] if s.is_complex else gf)
+        gz, gb = act.vjp(zs[t], bb, gh)
+        g["W_hh"] += gz @ hs[t].conj().T
+        g["W_ih"] += gz @ x[t].T
+        g["b"] += np.real(gb).sum(axis=1)
+        gh = W.conj().T @ gz
+    return loss, g
+
+
+def assert_same_value_and_grad(problem, params, got, want):
+    """``got`` and ``want`` are two evaluations of the same loss and gradient in the
+    problem's dtype, differing only in the order of their sums: equal up to rounding.
+
+    Gradient, entry i: each evaluation is a sum over T steps and B sequences of terms
+    that each went through a chain of at most 2K roundings (K = accumulation_length,
+    forward and backward) and are bounded by the largest gradient entry, so each is within
+    γ_{2K}·T·B·(‖g‖_∞ + |g_i|) of the exact value (the model of grad.sympy_bptt), and the
+    two within twice that. Loss: each within δ_f = loss_rounding, so the two within 2·δ_f.
+    """
+    __tracebackhide__ = True
+    s = problem.spec
+    (loss, g), (ref_loss, ref) = got, want
+    assert isinstance(loss, float)
+    d_f = loss_rounding(problem, params).value
+    assert abs(loss - ref_loss) <= 2 * d_f, (
+        f"{s}: loss {loss!r}, reference {ref_loss!r}: |difference| = {abs(loss - ref_loss)!r}"
+        f" > 2·δ_f = {2 * d_f!r}"
+    )
+    gamma_2k = gamma(2 * accumulation_length(problem), s.real_dtype)
+    rel = 2 * gamma_2k * s.steps * s.batch
+    scale = max(float(np.max(np.abs(v))) for v in ref.values())
+    assert set(g) == set(ref)
+    for k in PARAM_NAMES:
+        assert g[k].dtype == ref[k].dtype and g[k].shape == ref[k].shape, (
+            f"{s}: {k} has dtype {g[k].dtype} shape {g[k].shape}, the reference "
+            f"{ref[k].dtype} {ref[k].shape}"
+        )
+        err = np.abs(g[k] - ref[k]).astype(np.float64)
+        tol = rel * (scale + np.abs(ref[k]).astype(np.float64))
+        i = np.unravel_index(int(np.argmax(err - tol)), err.shape)
+        assert np.all(err <= tol), (
+            f"{s}: {k}{tuple(int(j) for j in i)}: value_and_grad {g[k][i]!r}, reference "
+            f"{ref[k][i]!r}: |difference| = {err[i]!r} > {tol[i]!r} = 2·γ_2K·T·B·(‖ref‖_∞ + "
+            f"|ref_i|) with γ_2K = {gamma_2k!r}, T·B = {s.steps * s.batch}, "
+            f"‖ref‖_∞ = {scale!r}"
+        )
+
+
+REFERENCE_SPECS = [
+    f"{cell}-{act}({sizes},loss={loss},dtype={dtype},seed=3)"
+    for cell in CELLS
+    for act in CELLS[cell]
+    for loss in ("last", "every")
+    for dtype in ("float64", "float32")
+    for sizes in ("n=3,m=2,p=2,T=5,B=3", "n=1,m=1,p=1,T=1,B=1")
+]
+
+
+@pytest.mark.parametrize("spec", REFERENCE_SPECS)
+def test_value_and_grad_equals_the_per_step_reference_bptt(spec):
+    """Every cell and activation, both losses, both dtypes; through the activation's
+    `jacobian` (the fast path) and, with `jacobian` removed, through its `vjp`."""
+    problem = make_problem(spec)
+    x = dict(problem.params0)
+    want = bptt_reference(problem, x)
+    assert_same_value_and_grad(problem, x, problem.value_and_grad(x), want)
+    per_step = dataclasses.replace(problem.activation, jacobian=None)
+    assert_same_value_and_grad(
+        problem, x, make_problem(spec, activation=per_step).value_and_grad(x), want
+    )
+
+
+@pytest.mark.parametrize("cell", ["elman", "complex"])
+def test_an_injected_activation_without_jacobian_is_honoured(cell):
+    """A broken activation built from (name, forward, vjp, jvp, kinks), as the mutants
+    are, changes the gradient exactly as its vjp says."""
+    spec = f"{cell}-modrelu(n=3,m=2,p=2,T=4,B=3,loss=every,seed=2)"
+    broken = make_problem(spec, activation=BROKEN_MODRELU)
+    x = dict(broken.params0)
+    assert_same_value_and_grad(broken, x, broken.value_and_grad(x), bptt_reference(broken, x))
+    g_broken, g = broken.grad(x), make_problem(spec).grad(x)
+    assert not np.allclose(g_broken["b"], g["b"]), "the broken bias derivative has no effect"
+
+
+@pytest.mark.parametrize("spec", REFERENCE_SPECS[::2])
+def test_the_loss_is_the_same_number_from_loss_forward_and_value_and_grad(spec):
+    """Bitwise: the runner compares losses from these three entry points."""
+    problem = make_problem(spec)
+    x = dict(problem.params0)
+    assert problem.loss(x) == problem.forward(x).loss == problem.value_and_grad(x)[0]

@@ -3,4 +3,9 @@
 Importing this package registers its claims with :mod:`rnnverify.claims`.
 """
 
-from convergence import descent  # noqa: F401  (registers the claims)
+import importlib as _importlib
+import pkgutil as _pkgutil
+
+# every module registers its claims on import; new claim modules need no edit here
+for _info in _pkgutil.iter_modules(__path__):
+    _importlib.import_module(f"{__name__}.{_info.name}")

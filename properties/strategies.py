@@ -51,6 +51,7 @@ def problem_specs(family: ProblemFamily | None = None) -> st.SearchStrategy[Prob
             loss=draw(st.sampled_from(family.losses)),
             dtype=draw(st.sampled_from(family.dtypes)),
             seed=draw(SEEDS),
+            recurrent=draw(st.sampled_from(family.recurrent)),
         )
 
     return specs()

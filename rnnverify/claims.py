@@ -61,6 +61,8 @@ class Subject:
         The parameter a targeted claim is about (``W_hh``).
     steps : int
         Steps per trajectory for trajectory claims.
+    options : dict
+        Claim options (``drift=multiplicative``), see :class:`rnnverify.registry.ClaimRef`.
     reproduce : str
         The command prefix that rebuilds this optimizer (``rnnverify check 'sgd(lr=0.05)'``).
     time_limit : float
@@ -71,6 +73,7 @@ class Subject:
     optimizer: Optimizer
     family: ProblemFamily = field(default_factory=ProblemFamily)
     target: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
     steps: int = 5
     reproduce: str = ""
     time_limit: float = DEFAULT_STEP_TIME_LIMIT
@@ -156,6 +159,9 @@ class Claim:
         Limits intersected with the subject's problem family (e.g. tiny sizes for sympy).
     needs_target : bool
         Whether the claim is about one parameter (``claim:W_hh``).
+    options : dict
+        The options the claim accepts (``name -> allowed values``) and their defaults
+        (the first allowed value), e.g. ``{"drift": ("parametrized", "multiplicative")}``.
     figure : str
         Format of the measured figure in the verdict matrix.
     """
@@ -167,7 +173,25 @@ class Claim:
     worst: str = "max"
     family: Mapping[str, Any] = field(default_factory=dict)
     needs_target: bool = False
+    options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     figure: str = "{:.3g}"
+
+    def validate_options(self, options: Mapping[str, str], label: str) -> None:
+        """``ValueError`` naming an unknown option or value and what was expected."""
+        for key, value in options.items():
+            if key not in self.options:
+                raise ValueError(
+                    f"claim {label!r}: unknown option {key!r}; {self.id} accepts "
+                    f"{sorted(self.options) or 'no options'}"
+                )
+            if value not in self.options[key]:
+                raise ValueError(
+                    f"claim {label!r}: {key}={value!r}; expected one of {list(self.options[key])}"
+                )
+
+    def option(self, subject: Subject, key: str) -> str:
+        """The subject's value of option ``key``, or its default."""
+        return subject.options.get(key, self.options[key][0])
 
     def problems(self, subject: Subject) -> st.SearchStrategy[ProblemSpec]:
         from properties.strategies import problem_specs  # the strategies' one home
@@ -238,6 +262,7 @@ def _reproduce(subject: Subject, claim: Claim, spec: ProblemSpec | None) -> str 
     if not subject.reproduce:
         return None
     label = f"{claim.id}:{subject.target}" if subject.target else claim.id
+    label += "".join(f",{k}={v}" for k, v in sorted(subject.options.items()))
     cmd = f"{subject.reproduce} --claim {label}"
     return cmd + (f" --problem '{spec}'" if spec is not None else "")
 
@@ -261,6 +286,7 @@ def _to_verdict(
         status=obs.status,
         summary=obs.summary,
         target=subject.target,
+        options=dict(subject.options),
         problem=None if spec is None else str(spec),
         inequality=obs.inequality,
         measured=value,
@@ -347,8 +373,9 @@ def verify(
     test = run_settings(test)
     if seed is not None:
         test = hypothesis.seed(seed)(test)
-    label = f"{subject.name}|{claim.id}|{subject.target}".encode()
-    test.hypothesis.inner_test._hypothesis_internal_add_digest = label  # type: ignore[attr-defined]
+    label = f"{subject.name}|{claim.id}|{subject.target}|{sorted(subject.options.items())}"
+    label_bytes = label.encode()
+    test.hypothesis.inner_test._hypothesis_internal_add_digest = label_bytes  # type: ignore[attr-defined]
 
     def plain(status: Status, summary: str) -> Verdict:
         return Verdict(
@@ -356,6 +383,7 @@ def verify(
             subject.name,
             status,
             target=subject.target,
+            options=dict(subject.options),
             summary=summary,
             examples=counts["examples"],
             inapplicable=counts["inapplicable"],

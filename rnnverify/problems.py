@@ -53,6 +53,10 @@ CELLS: dict[str, tuple[str, ...]] = {
 }
 LOSSES = ("last", "every")
 DTYPES = ("float64", "float32")
+RECURRENT_INITS = ("gaussian", "orthogonal")
+"""How ``W_hh`` starts: ``gaussian`` (scaled to ‖W_hh‖₂ ≤ 1) or ``orthogonal`` (Haar on
+O(n) for real cells, on U(n) for the complex cell: what orthogonal/unitary optimizers
+preserve)."""
 PARAM_NAMES = ("W_hh", "W_ih", "b", "V", "c")
 
 _SPEC_RE = re.compile(
@@ -78,6 +82,9 @@ class ProblemSpec:
         Real dtype; complex cells use the matching complex dtype for W_hh and W_ih.
     seed : int
         Seed of the data and of the initial parameters.
+    recurrent : {"gaussian", "orthogonal"}
+        How ``W_hh`` starts (:data:`RECURRENT_INITS`); written ``W=orthogonal`` in the
+        spec string, omitted when ``gaussian``.
     """
 
     cell: str = "elman"
@@ -90,6 +97,7 @@ class ProblemSpec:
     loss: str = "last"
     dtype: str = "float64"
     seed: int = 0
+    recurrent: str = "gaussian"
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
@@ -109,6 +117,10 @@ class ProblemSpec:
             raise ValueError(f"dtype={self.dtype!r}: expected one of {list(DTYPES)}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed={self.seed!r}: expected a non-negative int")
+        if self.recurrent not in RECURRENT_INITS:
+            raise ValueError(
+                f"recurrent={self.recurrent!r}: expected one of {list(RECURRENT_INITS)}"
+            )
 
     @property
     def is_complex(self) -> bool:
@@ -127,7 +139,9 @@ class ProblemSpec:
     def __str__(self) -> str:
         return (
             f"{self.cell}-{self.activation}(n={self.hidden},m={self.inputs},p={self.outputs},"
-            f"T={self.steps},B={self.batch},loss={self.loss},dtype={self.dtype},seed={self.seed})"
+            f"T={self.steps},B={self.batch},loss={self.loss},dtype={self.dtype},seed={self.seed}"
+            + ("" if self.recurrent == "gaussian" else f",W={self.recurrent}")
+            + ")"
         )
 
     @classmethod
@@ -150,6 +164,7 @@ class ProblemSpec:
             "loss": "loss",
             "dtype": "dtype",
             "seed": "seed",
+            "W": "recurrent",
         }
         kwargs: dict[str, Any] = {"cell": m["cell"], "activation": m["act"]}
         for item in filter(None, m["args"].split(",")):
@@ -160,7 +175,8 @@ class ProblemSpec:
                     f"{list(keys)}"
                 )
             name = keys[key]
-            kwargs[name] = value if name in ("loss", "dtype") else _parse_int(text, key, value)
+            textual = ("loss", "dtype", "recurrent")
+            kwargs[name] = value if name in textual else _parse_int(text, key, value)
         return cls(**kwargs)
 
 
@@ -450,6 +466,8 @@ def init_params(spec: ProblemSpec, rng: np.random.Generator) -> Params:
 
     W = gauss((n, n), 1.0 / n, cplx)
     W = W / max(1.0, float(np.linalg.norm(W, 2)))
+    if spec.recurrent == "orthogonal":  # own stream: the other parameters stay the same
+        W = haar(n, cplx, np.random.default_rng([spec.seed, 0, 1]))
     n_feat = 2 * n if cplx else n
     params: Params = {
         "W_hh": W.astype(spec.hidden_dtype),
@@ -463,6 +481,18 @@ def init_params(spec: ProblemSpec, rng: np.random.Generator) -> Params:
         "c": (rng.standard_normal(p) * 0.1).astype(real),
     }
     return params
+
+
+def haar(n: int, complex_: bool, rng: np.random.Generator) -> NDArray[Any]:
+    """A Haar-distributed orthogonal (unitary if ``complex_``) n×n matrix: QR of a
+    Gaussian matrix with the phase fix ``Q·diag(R_ii/|R_ii|)`` (Mezzadri 2007), which makes
+    the distribution exactly Haar; both determinant signs occur for real matrices."""
+    G = rng.standard_normal((n, n))
+    if complex_:
+        G = G + 1j * rng.standard_normal((n, n))
+    Q, R = np.linalg.qr(G)
+    d = np.diagonal(R)
+    return Q * (d / np.abs(d))
 
 
 def make_data(spec: ProblemSpec, rng: np.random.Generator) -> RNNData:
@@ -518,7 +548,8 @@ class ProblemFamily:
     Sizes are inclusive ``(low, high)`` ranges; ``activations=None`` means every
     activation the chosen cells support. The defaults are the issue's sizes: hidden 1–8,
     input 1–4, output 1–3, T 1–10, batch 1–4, both losses, float64, real cells only
-    (complex support is a capability an optimizer declares).
+    (complex support is a capability an optimizer declares), Gaussian ``W_hh``
+    (orthogonal/unitary optimizers declare ``recurrent=("orthogonal",)``).
     """
 
     cells: tuple[str, ...] = ("elman",)
@@ -530,6 +561,7 @@ class ProblemFamily:
     batch: tuple[int, int] = (1, 4)
     losses: tuple[str, ...] = LOSSES
     dtypes: tuple[str, ...] = ("float64",)
+    recurrent: tuple[str, ...] = ("gaussian",)
 
     def __post_init__(self) -> None:
         for cell in self.cells:
@@ -557,8 +589,13 @@ class ProblemFamily:
         for dt in self.dtypes:
             if dt not in DTYPES:
                 raise ValueError(f"dtypes: {dt!r}; expected some of {list(DTYPES)}")
-        if not self.losses or not self.dtypes:
-            raise ValueError("losses and dtypes must not be empty: the family would be empty")
+        for init in self.recurrent:
+            if init not in RECURRENT_INITS:
+                raise ValueError(f"recurrent: {init!r}; expected some of {list(RECURRENT_INITS)}")
+        if not self.losses or not self.dtypes or not self.recurrent:
+            raise ValueError(
+                "losses, dtypes and recurrent must not be empty: the family would be empty"
+            )
         if not self.combinations():
             raise ValueError(f"{self!r} contains no (cell, activation) pair")
 
@@ -584,6 +621,7 @@ class ProblemFamily:
             and inside(spec.batch, self.batch)
             and spec.loss in self.losses
             and spec.dtype in self.dtypes
+            and spec.recurrent in self.recurrent
         )
 
     def restrict(self, **limits: Any) -> ProblemFamily:

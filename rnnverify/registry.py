@@ -11,6 +11,8 @@ Its id is a readable call (``sgd(lr=0.05)``), used as the pytest id and in verdi
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,34 +23,48 @@ from rnnverify.contract import DEFAULT_STEP_TIME_LIMIT, Optimizer, as_optimizer
 from rnnverify.problems import ProblemFamily
 
 _CLAIM_REF = re.compile(
-    r"^(?P<claim>[a-z_][a-z0-9_]*(\.[a-z0-9_<>=]+)+)(:(?P<target>[A-Za-z_][A-Za-z0-9_]*))?$"
+    r"^(?P<claim>[a-z_][a-z0-9_]*(\.[a-z0-9_<>=]+)+)(:(?P<target>[A-Za-z_][A-Za-z0-9_]*))?"
+    r"(?P<options>(,[a-z_][a-z0-9_]*=[A-Za-z0-9_.+-]+)*)$"
 )
 
 
 @dataclass(frozen=True)
 class ClaimRef:
-    """A claim an optimizer makes, with its target: ``orthogonal.preserved:W_hh``."""
+    """A claim an optimizer makes, with its target and options:
+    ``orthogonal.preserved:W_hh,drift=multiplicative``.
+
+    Options are what a claim needs to know about the optimizer to derive its tolerance
+    (the drift model of a constraint, say); each claim declares the options it accepts.
+    """
 
     claim: str
     target: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.options, Mapping):
+            object.__setattr__(self, "options", tuple(sorted(self.options.items())))
+        claims = all_claims()
+        if self.claim not in claims:
+            raise ValueError(f"unknown claim {self.claim!r}; expected one of {list(claims)}")
+        claims[self.claim].validate_options(dict(self.options), str(self))
 
     @classmethod
     def parse(cls, text: str) -> ClaimRef:
-        """Parse ``claim.id`` or ``claim.id:target``; ``ValueError`` names a malformed or
-        unknown one and lists the valid ids."""
+        """Parse ``claim.id[:target][,key=value...]``; ``ValueError`` names a malformed
+        or unknown one and lists the valid ids (or the valid options)."""
         m = _CLAIM_REF.match(text.strip())
         if m is None:
             raise ValueError(
-                f"claim {text!r}: expected CLAIM_ID or CLAIM_ID:PARAMETER, e.g. "
-                "'grad.taylor_slope' or 'orthogonal.preserved:W_hh'"
+                f"claim {text!r}: expected CLAIM_ID or CLAIM_ID:PARAMETER[,key=value...], "
+                "e.g. 'grad.taylor_slope' or 'orthogonal.preserved:W_hh'"
             )
-        claims = all_claims()
-        if m["claim"] not in claims:
-            raise ValueError(f"unknown claim {m['claim']!r}; expected one of {list(claims)}")
-        return cls(m["claim"], m["target"])
+        options = tuple(tuple(item.split("=", 1)) for item in filter(None, m["options"].split(",")))
+        return cls(m["claim"], m["target"], tuple(sorted(options)))  # type: ignore[arg-type]
 
     def __str__(self) -> str:
-        return f"{self.claim}:{self.target}" if self.target else self.claim
+        text = f"{self.claim}:{self.target}" if self.target else self.claim
+        return text + "".join(f",{k}={v}" for k, v in self.options)
 
 
 def call_id(factory: Callable[..., Any], hyperparameters: Mapping[str, Any]) -> str:
@@ -118,6 +134,7 @@ class Case:
             optimizer=self.build(),
             family=self.problems,
             target=None if ref is None else ref.target,
+            options=dict(ref.options) if ref is not None else {},
             steps=self.steps,
             reproduce=f"rnnverify check {_shell_quote(self.id)}",
             time_limit=time_limit,
@@ -168,17 +185,10 @@ def _load_builtin_cases() -> None:
 
 
 def builtin_cases() -> Iterable[Case]:
-    """The reference optimizers and the claims each makes."""
-    from rnnverify.optimizers import sgd
+    """The reference optimizers and the claims each makes: every module of
+    :mod:`rnnverify.optimizers` lists its cases in a module-level ``CASES``."""
+    import rnnverify.optimizers as package
 
-    yield Case(
-        sgd,
-        {"lr": 0.05},
-        claims=(
-            ClaimRef("descent.sufficient"),
-            ClaimRef("grad.taylor_slope"),
-            ClaimRef("grad.finite_difference"),
-            ClaimRef("grad.sympy_bptt"),
-        ),
-        problems=ProblemFamily(cells=("elman", "complex")),
-    )
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        yield from getattr(module, "CASES", ())

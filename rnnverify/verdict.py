@@ -72,6 +72,8 @@ class Verdict:
         One line: what was checked and what happened.
     target : str or None
         The parameter the claim is about (``W_hh`` in ``orthogonal.preserved:W_hh``).
+    options : dict
+        The claim's options (``drift=multiplicative``).
     problem : str or None
         The (minimal) problem, as a :class:`~rnnverify.problems.ProblemSpec` string.
     inequality : str
@@ -102,6 +104,7 @@ class Verdict:
     status: Status
     summary: str = ""
     target: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
     problem: str | None = None
     inequality: str = ""
     measured: float | None = None
@@ -128,7 +131,8 @@ class Verdict:
 
     @property
     def claim_label(self) -> str:
-        return f"{self.claim}:{self.target}" if self.target else self.claim
+        label = f"{self.claim}:{self.target}" if self.target else self.claim
+        return label + "".join(f",{k}={v}" for k, v in sorted(self.options.items()))
 
     def with_status(self, status: Status, reason: str | None = None) -> Verdict:
         return replace(self, status=status, reason=reason)
@@ -188,6 +192,7 @@ class Verdict:
         return {
             "claim": self.claim,
             "target": self.target,
+            "options": dict(self.options),
             "optimizer": self.optimizer,
             "status": self.status.value,
             "summary": self.summary,

@@ -302,3 +302,20 @@ KILLS: dict[str, list[tuple[Any, ProblemFamily]]] = {
     "grad.finite_difference": _GRADIENT_KILLS,
     "grad.sympy_bptt": _GRADIENT_KILLS,
 }
+
+
+def all_kills() -> dict[str, list[tuple[Any, ProblemFamily]]]:
+    """``KILLS`` of this module merged with those of every ``tests/mutants_*.py`` (one
+    module per family of optimizers), so adding a family needs no edit here."""
+    import importlib
+    import pkgutil
+
+    import tests
+
+    merged: dict[str, list[tuple[Any, ProblemFamily]]] = {k: list(v) for k, v in KILLS.items()}
+    for info in pkgutil.iter_modules(tests.__path__):
+        if info.name.startswith("mutants_"):
+            module = importlib.import_module(f"tests.{info.name}")
+            for claim, kills in module.KILLS.items():
+                merged.setdefault(claim, []).extend(kills)
+    return merged

@@ -9,8 +9,9 @@ from rnnverify.claims import all_claims
 from rnnverify.registry import cases_claiming
 from rnnverify.verdict import Status
 from tests.helpers import check, subject
-from tests.mutants import KILLS
+from tests.mutants import all_kills
 
+KILLS = all_kills()
 MATRIX = [(claim, factory, family) for claim, kills in KILLS.items() for factory, family in kills]
 
 

@@ -291,3 +291,20 @@ def test_the_loss_is_the_same_number_from_loss_forward_and_value_and_grad(spec):
     problem = make_problem(spec)
     x = dict(problem.params0)
     assert problem.loss(x) == problem.forward(x).loss == problem.value_and_grad(x)[0]
+
+
+@pytest.mark.parametrize("cell, activation", [("elman", "tanh"), ("complex", "modrelu")])
+def test_orthogonal_recurrent_init_is_orthogonal_and_keeps_the_other_parameters(cell, activation):
+    """‖WᴴW − I‖_F ≤ 10·n·eps for Householder QR (PyTorch's parametrization test uses the
+    same bound); the other parameters and the data come from the same streams as with a
+    Gaussian W_hh."""
+    for n in (1, 3, 8):
+        spec = ProblemSpec(cell=cell, activation=activation, hidden=n, seed=4)
+        ortho = ProblemSpec(**{**spec.__dict__, "recurrent": "orthogonal"})
+        assert ProblemSpec.parse(str(ortho)) == ortho and "W=orthogonal" in str(ortho)
+        a, b = make_problem(spec), make_problem(ortho)
+        W = b.params0["W_hh"]
+        err = np.linalg.norm(W.conj().T @ W - np.eye(n))
+        assert err <= 10 * n * np.finfo(np.float64).eps
+        for k in ("W_ih", "b", "V", "c"):
+            np.testing.assert_array_equal(a.params0[k], b.params0[k])

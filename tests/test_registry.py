@@ -69,3 +69,10 @@ def test_matrix_has_a_row_per_claim_and_a_column_per_optimizer():
     assert lines[0].split() == ["claim", "x()", "y()"]
     assert lines[2].split() == ["a.b", "pass", "1.0", "FAIL"]
     assert lines[3].split() == ["c.d", "n.a.", "—"]
+
+
+def test_claim_options_are_validated_by_the_claim():
+    with pytest.raises(ValueError, match=r"unknown option 'drift'; grad\.taylor_slope accepts"):
+        ClaimRef.parse("grad.taylor_slope,drift=cayley")
+    with pytest.raises(ValueError, match="expected CLAIM_ID"):
+        ClaimRef.parse("grad.taylor_slope,drift")

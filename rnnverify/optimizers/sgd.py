@@ -21,7 +21,8 @@ import math
 from collections.abc import Callable
 
 from rnnverify.contract import Optimizer
-from rnnverify.problems import RNNProblem
+from rnnverify.problems import ProblemFamily, RNNProblem
+from rnnverify.registry import Case
 from rnnverify.tree import Params
 
 
@@ -52,3 +53,18 @@ def sgd(
         return {k: (v - lr * g[k]).astype(v.dtype, copy=False) for k, v in params.items()}, state
 
     return Optimizer(init=init, step=step, gradient=grad_fn)
+
+
+CASES = [
+    Case(
+        sgd,
+        {"lr": 0.05},
+        claims=(
+            "descent.sufficient",
+            "grad.taylor_slope",
+            "grad.finite_difference",
+            "grad.sympy_bptt",
+        ),
+        problems=ProblemFamily(cells=("elman", "complex")),
+    ),
+]

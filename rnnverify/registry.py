@@ -60,11 +60,16 @@ class ClaimRef:
                 "e.g. 'grad.taylor_slope' or 'orthogonal.preserved:W_hh'"
             )
         options = tuple(tuple(item.split("=", 1)) for item in filter(None, m["options"].split(",")))
-        return cls(m["claim"], m["target"], tuple(sorted(options)))  # type: ignore[arg-type]
+        return cls(m["claim"], m["target"], tuple(sorted(options)))
 
     def __str__(self) -> str:
         text = f"{self.claim}:{self.target}" if self.target else self.claim
         return text + "".join(f",{k}={v}" for k, v in self.options)
+
+
+def refs(*labels: str) -> tuple[ClaimRef, ...]:
+    """``refs("descent.sufficient", "orthogonal.preserved:W_hh")``: parsed claim references."""
+    return tuple(ClaimRef.parse(label) for label in labels)
 
 
 def call_id(factory: Callable[..., Any], hyperparameters: Mapping[str, Any]) -> str:

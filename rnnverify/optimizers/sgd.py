@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from rnnverify.contract import Optimizer
 from rnnverify.problems import ProblemFamily, RNNProblem
-from rnnverify.registry import Case
+from rnnverify.registry import Case, refs
 from rnnverify.tree import Params
 
 
@@ -59,7 +59,7 @@ CASES = [
     Case(
         sgd,
         {"lr": 0.05},
-        claims=(
+        claims=refs(
             "descent.sufficient",
             "grad.taylor_slope",
             "grad.finite_difference",

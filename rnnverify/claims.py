@@ -157,6 +157,9 @@ class Claim:
         (for the figure shown when the claim passes).
     family : dict
         Limits intersected with the subject's problem family (e.g. tiny sizes for sympy).
+    requires : dict
+        Family fields the claim's theorem needs, replacing the subject's (e.g.
+        ``recurrent=("orthogonal",)``: preserving orthogonality needs an orthogonal start).
     needs_target : bool
         Whether the claim is about one parameter (``claim:W_hh``).
     options : dict
@@ -172,6 +175,7 @@ class Claim:
     evaluate: Evaluate
     worst: str = "max"
     family: Mapping[str, Any] = field(default_factory=dict)
+    requires: Mapping[str, Any] = field(default_factory=dict)
     needs_target: bool = False
     options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     figure: str = "{:.3g}"
@@ -196,9 +200,10 @@ class Claim:
     def problems(self, subject: Subject) -> st.SearchStrategy[ProblemSpec]:
         from properties.strategies import problem_specs  # the strategies' one home
 
-        return problem_specs(
-            subject.family.restrict(**self.family) if self.family else subject.family
-        )
+        family = subject.family.restrict(**self.family) if self.family else subject.family
+        if self.requires:
+            family = replace(family, **self.requires)
+        return problem_specs(family)
 
 
 _CLAIMS: dict[str, Claim] = {}
@@ -369,7 +374,18 @@ def verify(
             if not worst or signed > worst[0][0]:
                 worst[:] = [(signed, spec, obs)]
 
-    test = given(claim.problems(subject))(property_)
+    try:
+        strategy = claim.problems(subject)
+    except ValueError as exc:  # the optimizer's family and the claim's do not meet
+        return Verdict(
+            claim.id,
+            subject.name,
+            Status.NA,
+            target=subject.target,
+            options=dict(subject.options),
+            summary=f"no problem of the optimizer's family fits the claim: {exc}",
+        )
+    test = given(strategy)(property_)
     test = run_settings(test)
     if seed is not None:
         test = hypothesis.seed(seed)(test)

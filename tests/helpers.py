@@ -20,17 +20,21 @@ def subject(
     steps: int = 5,
     time_limit: float = 10.0,
     target: str | None = None,
+    options: dict[str, str] | None = None,
 ) -> Subject:
-    """A subject for a mutant factory importable as ``tests.mutants:NAME``."""
+    """A subject for a mutant factory (importable as ``MODULE:NAME``, so the printed
+    reproduce command works from the project root)."""
     name = name or getattr(factory, "__name__", "mutant")
+    module = getattr(factory, "__module__", "tests.mutants")
     return Subject(
         name=name,
         optimizer=as_optimizer(factory()),
         family=family,
         steps=steps,
-        reproduce=f"rnnverify check tests.mutants:{name}",
+        reproduce=f"rnnverify check {module}:{name}",
         time_limit=time_limit,
         target=target,
+        options=options or {},
     )
 
 

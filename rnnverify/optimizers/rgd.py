@@ -11,34 +11,18 @@ First-order decrease ``f(W_{k+1}) − f(W_k) = −η·‖Ω‖_F² + O(η²)``. 
 orthogonality accumulate multiplicatively (about √k in practice, at most linearly: §7),
 and ``det W`` never changes (expm(−ηΩ) ∈ SO(n)). Cost O(n³) per step.
 
-``expm`` of the skew(-Hermitian) Ω is computed exactly from the Hermitian eigenproblem
-of ``iΩ`` (``Ω = −i·V·Λ·Vᴴ`` ⇒ ``expm(Ω) = V·exp(−iΛ)·Vᴴ``), which is unitary to
-O(n·ε) because V is; no scipy needed.
+``expm`` of the skew(-Hermitian) Ω: :func:`rnnverify.manifolds.expm_skew`.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-from numpy.typing import NDArray
-
 from rnnverify.contract import Optimizer
+from rnnverify.manifolds import expm_skew, skew
 from rnnverify.problems import ProblemFamily, RNNProblem
 from rnnverify.registry import Case, refs
 from rnnverify.tree import Params
-
-
-def skew(M: NDArray[np.complexfloating] | NDArray[np.floating]) -> NDArray:
-    """``(M − Mᴴ)/2``: the skew(-Hermitian) part."""
-    return (M - M.conj().T) / 2
-
-
-def expm_skew(Omega: NDArray) -> NDArray:
-    """``expm(Ω)`` for skew-symmetric (real) or skew-Hermitian (complex) ``Ω``."""
-    lam, V = np.linalg.eigh(1j * Omega)  # iΩ is Hermitian
-    E = (V * np.exp(-1j * lam)) @ V.conj().T
-    return E.real.astype(Omega.dtype) if not np.iscomplexobj(Omega) else E.astype(Omega.dtype)
 
 
 def rgd(lr: float = 0.05, *, target: str = "W_hh") -> Optimizer:

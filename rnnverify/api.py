@@ -74,19 +74,21 @@ def summarize(verdicts: Iterable[Verdict]) -> Summary:
 
 
 def matrix(verdicts: Sequence[Verdict]) -> str:
-    """The verdict matrix as text: one row per claim, one column per optimizer; a cell
+    """The verdict matrix as text: one row per claim (and target), one column per
+    optimizer; a cell
     is ``pass``/``FAIL``/``ERROR``/``n.a.``/``xfail``/``XPASS`` with the measured figure,
     ``—`` where the optimizer does not make the claim."""
     optimizers: list[str] = []
     claims: list[str] = []
     cell: dict[tuple[str, str], str] = {}
     for v in verdicts:
+        row = f"{v.claim}:{v.target}" if v.target else v.claim  # options differ per optimizer
         if v.optimizer not in optimizers:
             optimizers.append(v.optimizer)
-        if v.claim_label not in claims:
-            claims.append(v.claim_label)
+        if row not in claims:
+            claims.append(row)
         text = v.status.value + (f" {v.figure}" if v.figure else "")
-        cell[(v.claim_label, v.optimizer)] = text
+        cell[(row, v.optimizer)] = text
     header = ["claim", *optimizers]
     rows = [[c, *(cell.get((c, o), "—") for o in optimizers)] for c in claims]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]

@@ -113,7 +113,7 @@ def _evaluate(subject: Subject, spec: ProblemSpec, claim: Claim, with_det: bool)
     e0 = gram_error(W0)
     det0 = complex(np.linalg.det(W0))
     errors: list[float] = [e0]
-    worst_ratio, worst = 0.0, None
+    worst_ratio, worst = -1.0, None
     for k in range(1, traj.steps + 1):
         W = traj.params[k][target]
         err = gram_error(W)

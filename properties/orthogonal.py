@@ -72,7 +72,7 @@ def drift_bound(
     assert norm_A is not None
     if drift == "cayley":
         return Tolerance(
-            10 * n * e * math.sqrt(1 + norm_A**2),
+            10 * n * e * math.hypot(1.0, norm_A),
             "10·n·ε·sqrt(1 + ‖A‖₂²) (W = C(A)D rebuilt every step; κ(I + A) = sqrt(1 + ‖A‖²))",
             {"n": n, "eps": e, "norm_A": norm_A},
         )

@@ -52,6 +52,8 @@ CASES = [
             "orthogonal.preserved:W_hh,drift=multiplicative",
             "orthogonal.det_fixed:W_hh,drift=multiplicative",
             "unitary.preserved:W_hh,drift=multiplicative",
+            "orthogonal.jacobian_isometry:W_hh,drift=multiplicative",
+            "rgd.descent:W_hh",
         ),
         problems=ProblemFamily(cells=("elman", "complex"), recurrent=("orthogonal",)),
     ),

@@ -73,11 +73,13 @@ def summarize(verdicts: Iterable[Verdict]) -> Summary:
     )
 
 
-def matrix(verdicts: Sequence[Verdict]) -> str:
+def matrix(verdicts: Sequence[Verdict], *, width: int | None = None) -> str:
     """The verdict matrix as text: one row per claim (and target), one column per
-    optimizer; a cell
-    is ``pass``/``FAIL``/``ERROR``/``n.a.``/``xfail``/``XPASS`` with the measured figure,
-    ``—`` where the optimizer does not make the claim."""
+    optimizer; a cell is ``pass``/``FAIL``/``ERROR``/``n.a.``/``xfail``/``XPASS`` with the
+    measured figure, ``—`` where the optimizer does not make the claim.
+
+    When the table would be wider than ``width`` characters, the columns are headed
+    ``[1]``, ``[2]``, ... and a legend below names the optimizers."""
     optimizers: list[str] = []
     claims: list[str] = []
     cell: dict[tuple[str, str], str] = {}
@@ -89,8 +91,16 @@ def matrix(verdicts: Sequence[Verdict]) -> str:
             claims.append(row)
         text = v.status.value + (f" {v.figure}" if v.figure else "")
         cell[(row, v.optimizer)] = text
-    header = ["claim", *optimizers]
     rows = [[c, *(cell.get((c, o), "—") for o in optimizers)] for c in claims]
+    table = _table(["claim", *optimizers], rows)
+    if width is None or max(map(len, table.splitlines()), default=0) <= width:
+        return table
+    keys = [f"[{i}]" for i in range(1, len(optimizers) + 1)]
+    legend = [f"{k} {o}" for k, o in zip(keys, optimizers, strict=True)]
+    return "\n".join([_table(["claim", *keys], rows), "", *legend])
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(r: list[str]) -> str:

@@ -18,6 +18,7 @@ import importlib
 import json
 import math
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -198,7 +199,7 @@ def _print_verdicts(verdicts: list[Verdict], args: argparse.Namespace, elapsed: 
     if args.json:
         print(json.dumps([v.to_json() for v in verdicts], indent=2))
     else:
-        print(matrix(verdicts))
+        print(matrix(verdicts, width=shutil.get_terminal_size((120, 24)).columns))
         shown = [v for v in verdicts if args.verbose or v.status.failed]
         for v in shown:
             print()

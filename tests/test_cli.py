@@ -23,8 +23,8 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
 def test_default_run_prints_the_verdict_matrix(capsys):
     code, out, err = run_cli(capsys, "--profile", "dev")
     assert code == 0, out + err
-    header = out.splitlines()[0].split()
-    assert header[0] == "claim" and "sgd(lr=0.05)" in header and "rgd(lr=0.05)" in header
+    assert out.splitlines()[0].split()[0] == "claim"
+    assert "sgd(lr=0.05)" in out and "rgd(lr=0.05)" in out  # a column or the legend
     for claim in (
         "contract.pure",
         "descent.sufficient",

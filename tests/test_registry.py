@@ -76,3 +76,11 @@ def test_claim_options_are_validated_by_the_claim():
         ClaimRef.parse("grad.taylor_slope,drift=cayley")
     with pytest.raises(ValueError, match="expected CLAIM_ID"):
         ClaimRef.parse("grad.taylor_slope,drift")
+
+
+def test_a_wide_matrix_gets_numbered_columns_and_a_legend():
+    vs = [Verdict("a.b", f"optimizer_{i}(lr=0.1)", Status.PASS, figure="1.0") for i in range(8)]
+    text = matrix(vs, width=60)
+    assert text.splitlines()[0].split() == ["claim", *(f"[{i}]" for i in range(1, 9))]
+    assert "[8] optimizer_7(lr=0.1)" in text
+    assert matrix(vs).splitlines()[0].split()[1] == "optimizer_0(lr=0.1)"

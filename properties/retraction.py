@@ -114,41 +114,20 @@ def _trajectory(
     return traj, None
 
 
-@dataclass(frozen=True)
-class _Run:
-    """What :func:`_fast_run` records (the fields of :class:`Trajectory` the claims read)."""
-
-    params: list[Params]
-    losses: list[float]
-    diagnostics: list[dict[str, float]]
-
-    @property
-    def steps(self) -> int:
-        return len(self.params) - 1
-
-
-def _fast_run(subject: Subject, problem: RNNProblem, steps: int) -> _Run | Observation:
-    """``steps`` plain ``init``/``step`` calls, for the long runs of ``givens.rate`` and the
-    uniform ``givens.selection`` (thousands of steps): the contract checks of
-    :func:`rnnverify.contract.run` (frozen inputs, aliasing, determinism) cost ~10× the
-    step itself here and are the job of ``contract.pure``. A raising step is an ERROR."""
-    opt = subject.optimizer
-    params = dict(problem.params0)
-    try:
-        state = opt.init(problem, params)
-        diag = dict(opt.diagnostics(state)) if opt.diagnostics else {}
-        out = _Run([params], [problem.loss(params)], [diag])
-        for _ in range(steps):
-            params, state = opt.step(problem, params, state)
-            out.params.append(params)
-            out.losses.append(problem.loss(params))
-            out.diagnostics.append(dict(opt.diagnostics(state)) if opt.diagnostics else {})
-    except Exception as exc:  # a user's optimizer: report, never raise
-        return Observation(Status.ERROR, summary=f"init/step raised {exc!r}", score=math.inf)
-    return out
+def _fast_run(subject: Subject, problem: RNNProblem, steps: int) -> Trajectory | Observation:
+    """The long runs of ``givens.rate`` and the uniform ``givens.selection`` (thousands of
+    steps) skip the runner's purity checks (input snapshots, aliasing, determinism: the
+    business of ``contract.pure``), which cost more than a Givens step here; time limits,
+    exceptions and the output checks still apply."""
+    traj = run(
+        subject.optimizer, problem, steps, time_limit=subject.time_limit, purity_checks=False
+    )
+    if traj.violation is not None:
+        return Observation.from_violation(traj.violation)
+    return traj
 
 
-def _pair(traj: Trajectory | _Run, k: int) -> tuple[int, int] | Observation:
+def _pair(traj: Trajectory, k: int) -> tuple[int, int] | Observation:
     """The pair of step k (0-based) from ``diagnostics(state_{k+1})``."""
     d = traj.diagnostics[k + 1] if k + 1 < len(traj.diagnostics) else {}
     if "i" not in d or "j" not in d:
@@ -435,7 +414,7 @@ def _generator(n: int, i: int, j: int) -> NDArray[Any]:
 
 def _procrustes_run(
     subject: Subject, spec: ProblemSpec, steps: int, fast: bool = False
-) -> tuple[ProcrustesProblem, Trajectory | _Run, float] | Observation:
+) -> tuple[ProcrustesProblem, Trajectory, float] | Observation:
     """Measure η from one step on ‖C₀‖₂ = 1, then run ``steps`` steps on C = C₀/η, so that
     the optimizer's step α = −ηΩ_ij is the theorem's −2Ω_ij/L_c with L_c = 2‖C‖₂ = 2/η."""
     if spec.hidden < 2:

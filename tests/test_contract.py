@@ -151,3 +151,14 @@ def test_gradient_transformation_is_lifted():
             np.testing.assert_array_equal(a[k], b[k])
     with pytest.raises(TypeError, match="gradient transformation"):
         from_gradient_transformation(object())
+
+
+def test_light_runs_skip_only_the_purity_checks():
+    """purity_checks=False (long runs of rate claims) still stops a hang, a raise and a
+    NaN, but no longer looks at aliasing or determinism."""
+    p = make_problem(PROBLEM)
+    assert run(mutants.hangs(), p, 3, time_limit=0.3, purity_checks=False).violation.kind == "hung"
+    assert run(mutants.raises(), p, 3, purity_checks=False).violation.kind == "raised"
+    assert run(mutants.returns_nan(), p, 4, purity_checks=False).violation.kind == "non_finite"
+    assert run(mutants.aliases_input(), p, 3, purity_checks=False).ok
+    assert run(mutants.non_deterministic(), p, 3, purity_checks=False).ok

@@ -28,7 +28,6 @@ import math
 import numpy as np
 
 from rnnverify.claims import Claim, Observation, Subject, register_claim
-from rnnverify.contract import run
 from rnnverify.problems import ProblemSpec, RNNProblem, make_problem
 from rnnverify.tolerance import Tolerance, eps, loss_rounding
 from rnnverify.tree import Params, axpy, inner, norm, sub
@@ -60,9 +59,9 @@ def line_curvature(problem: RNNProblem, x: Params, s: Params) -> float:
 
 def evaluate_descent(subject: Subject, spec: ProblemSpec) -> Observation:
     problem = make_problem(spec)
-    traj = run(subject.optimizer, problem, subject.steps, time_limit=subject.time_limit)
-    if traj.violation is not None:
-        return Observation.from_violation(traj.violation)
+    traj = subject.trajectory(problem)
+    if isinstance(traj, Observation):
+        return traj
     judged = 0
     worst: tuple[float, int, dict[str, float]] | None = None
     ratios: list[float] = []

@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnverify.claims import Claim, Observation, Subject, register_claim
-from rnnverify.contract import Trajectory, run
+from rnnverify.contract import Trajectory
 from rnnverify.manifolds import cayley, cayley_torch
 from rnnverify.problems import ProblemSpec, RNNProblem, make_problem, rng_for
 from rnnverify.tolerance import (
@@ -117,9 +117,9 @@ def _run(subject: Subject, spec: ProblemSpec) -> tuple[RNNProblem, Trajectory] |
     target = subject.target or "W_hh"
     if target not in problem.params0:
         return Observation(Status.ERROR, summary=f"target {target!r} is not a parameter")
-    traj = run(subject.optimizer, problem, subject.steps, time_limit=subject.time_limit)
-    if traj.violation is not None:
-        return Observation.from_violation(traj.violation)
+    traj = subject.trajectory(problem)
+    if isinstance(traj, Observation):
+        return traj
     if traj.steps == 0:
         return Observation.na("the run took no step")
     return problem, traj

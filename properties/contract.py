@@ -8,24 +8,20 @@ step repeated to check determinism, so the verdict matrix shows it as a column.
 from __future__ import annotations
 
 from rnnverify.claims import Claim, Observation, Subject, register_claim
-from rnnverify.contract import run
 from rnnverify.problems import ProblemSpec, make_problem
 from rnnverify.verdict import Status
 
 
 def evaluate_contract(subject: Subject, spec: ProblemSpec) -> Observation:
     problem = make_problem(spec)
-    traj = run(
-        subject.optimizer,
-        problem,
-        subject.steps,
-        time_limit=subject.time_limit,
-        check_determinism=subject.steps,
+    traj = subject.trajectory(problem, check_determinism=subject.steps)
+    if isinstance(traj, Observation):
+        return traj
+    diverged = (
+        ""
+        if traj.diverged_at is None
+        else (f" (then diverged: the loss or gradient overflowed before step {traj.diverged_at})")
     )
-    if traj.violation is not None:
-        return Observation.from_violation(traj.violation)
-    diverged = "" if traj.diverged_at is None else (
-        f" (then diverged: the loss or gradient overflowed before step {traj.diverged_at})")
     return Observation(
         Status.PASS,
         summary=f"{traj.steps} pure, deterministic steps{diverged}",

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rnnverify.claims import Claim, Observation, Subject, register_claim
-from rnnverify.contract import Trajectory, run
+from rnnverify.contract import Trajectory
 from rnnverify.problems import ProblemSpec, haar, make_problem, rng_for
 from rnnverify.tolerance import (
     Tolerance,
@@ -78,23 +78,8 @@ def normalize(M: np.ndarray, active: bool) -> tuple[np.ndarray, bool, _Eigen]:
 
 
 def _trajectory(subject: Subject, spec: ProblemSpec, steps: int | None = None) -> Any:
-    problem = make_problem(spec)
-    traj = run(
-        subject.optimizer,
-        problem,
-        subject.steps if steps is None else steps,
-        time_limit=subject.time_limit,
-    )
-    if traj.violation is not None:
-        return None, Observation.from_violation(traj.violation)
-    for k, s in enumerate(traj.states):
-        if not (hasattr(s, "M") and hasattr(s, "active")):
-            return None, Observation(
-                Status.ERROR,
-                summary=f"en.* claims need the state's M and active (state {k} has neither)",
-                score=math.inf,
-            )
-    return traj, None
+    traj = subject.trajectory(make_problem(spec), steps, state_fields=("M", "active"))
+    return (None, traj) if isinstance(traj, Observation) else (traj, None)
 
 
 def eig_tolerance(A: np.ndarray, times: int = 2) -> Tolerance:

@@ -37,7 +37,6 @@ import numpy as np
 
 from properties.orthogonal import DRIFTS, drift_bound, gram_error
 from rnnverify.claims import Claim, Observation, Subject, register_claim
-from rnnverify.contract import run
 from rnnverify.problems import ProblemSpec, make_problem
 from rnnverify.tolerance import Tolerance, eps, gamma
 from rnnverify.verdict import Status, exact_repr
@@ -71,9 +70,9 @@ def _evaluate(subject: Subject, spec: ProblemSpec) -> Observation:
         return Observation(
             Status.ERROR, summary=f"target {target!r}: the state Jacobian is about W_hh"
         )
-    traj = run(subject.optimizer, problem, subject.steps, time_limit=subject.time_limit)
-    if traj.violation is not None:
-        return Observation.from_violation(traj.violation)
+    traj = subject.trajectory(problem)
+    if isinstance(traj, Observation):
+        return traj
     drift = claim.option(subject, "drift")
     W0 = traj.params[0][target]
     n = W0.shape[0]

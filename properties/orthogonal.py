@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from rnnverify.claims import Claim, Observation, Subject, register_claim
-from rnnverify.contract import Trajectory, run
+from rnnverify.contract import Trajectory
 from rnnverify.problems import ProblemSpec, make_problem
 from rnnverify.tolerance import Tolerance, eps
 from rnnverify.verdict import Status, exact_repr
@@ -96,10 +96,8 @@ def _run(subject: Subject, spec: ProblemSpec) -> tuple[Trajectory | None, Observ
         return None, Observation(
             Status.ERROR, summary=f"target {target!r} is not a matrix parameter of the problem"
         )
-    traj = run(subject.optimizer, problem, subject.steps, time_limit=subject.time_limit)
-    if traj.violation is not None:
-        return None, Observation.from_violation(traj.violation)
-    return traj, None
+    traj = subject.trajectory(problem)
+    return (None, traj) if isinstance(traj, Observation) else (traj, None)
 
 
 def _evaluate(subject: Subject, spec: ProblemSpec, claim: Claim, with_det: bool) -> Observation:

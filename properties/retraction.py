@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from properties.orthogonal import drift_bound, gram_error
 from rnnverify.claims import Claim, Observation, Subject, register_claim
-from rnnverify.contract import Trajectory, run
+from rnnverify.contract import Trajectory
 from rnnverify.manifolds import expm_skew, skew
 from rnnverify.problems import ProblemSpec, RNNProblem, make_problem, rng_for
 from rnnverify.tolerance import (
@@ -108,10 +108,8 @@ def procrustes_min(C: NDArray[Any], det_sign: float) -> float:
 def _trajectory(
     subject: Subject, problem: RNNProblem, steps: int
 ) -> tuple[Trajectory | None, Observation | None]:
-    traj = run(subject.optimizer, problem, steps, time_limit=subject.time_limit)
-    if traj.violation is not None:
-        return None, Observation.from_violation(traj.violation)
-    return traj, None
+    traj = subject.trajectory(problem, steps)
+    return (None, traj) if isinstance(traj, Observation) else (traj, None)
 
 
 def _fast_run(subject: Subject, problem: RNNProblem, steps: int) -> Trajectory | Observation:
@@ -119,12 +117,7 @@ def _fast_run(subject: Subject, problem: RNNProblem, steps: int) -> Trajectory |
     steps) skip the runner's purity checks (input snapshots, aliasing, determinism: the
     business of ``contract.pure``), which cost more than a Givens step here; time limits,
     exceptions and the output checks still apply."""
-    traj = run(
-        subject.optimizer, problem, steps, time_limit=subject.time_limit, purity_checks=False
-    )
-    if traj.violation is not None:
-        return Observation.from_violation(traj.violation)
-    return traj
+    return subject.trajectory(problem, steps, purity_checks=False)
 
 
 def _pair(traj: Trajectory, k: int) -> tuple[int, int] | Observation:

@@ -30,8 +30,10 @@ from rnnverify.contract import (
     ContractViolation,
     Optimizer,
     StepTimeout,
+    Trajectory,
     _call_with_time_limit,
     _describe_exception,
+    run,
 )
 from rnnverify.problems import ProblemFamily, ProblemSpec, RNNProblem
 from rnnverify.tolerance import Tolerance
@@ -77,6 +79,35 @@ class Subject:
     steps: int = 5
     reproduce: str = ""
     time_limit: float = DEFAULT_STEP_TIME_LIMIT
+
+    def trajectory(
+        self,
+        problem: RNNProblem,
+        steps: int | None = None,
+        *,
+        state_fields: tuple[str, ...] = (),
+        **options: Any,
+    ) -> Trajectory | Observation:
+        """Run the optimizer on ``problem`` for ``steps`` steps (default ``self.steps``)
+        under the contract (:func:`rnnverify.contract.run`, ``options`` passed on); a
+        violation comes back as its ERROR observation, and so does a state without one of
+        ``state_fields`` (the attributes a family's claims read from the state)."""
+        n = self.steps if steps is None else steps
+        traj = run(self.optimizer, problem, n, time_limit=self.time_limit, **options)
+        if traj.violation is not None:
+            return Observation.from_violation(traj.violation)
+        for k, state in enumerate(traj.states):
+            missing = [f for f in state_fields if not hasattr(state, f)]
+            if missing:
+                return Observation(
+                    Status.ERROR,
+                    summary=(
+                        f"these claims read {list(state_fields)} from the optimizer's "
+                        f"state; state {k} has no {missing}"
+                    ),
+                    score=math.inf,
+                )
+        return traj
 
     def gradient(self, problem: RNNProblem, params: Params) -> Params | ContractViolation:
         """The optimizer's gradient (``optimizer.gradient`` or the problem's own), with

@@ -242,8 +242,7 @@ class SymbolicBPTT:
         y = np.asarray(y_seq)
         if y.shape != self.target_shape:
             raise ValueError(
-                f"y_seq: shape {y.shape}, expected {self.target_shape} for loss "
-                f"{self.loss_kind!r}"
+                f"y_seq: shape {y.shape}, expected {self.target_shape} for loss {self.loss_kind!r}"
             )
         out: list[float] = []
         for name, index, part in self.entries:
@@ -369,9 +368,9 @@ def symbolic_bptt(
             yhats.append(_add(_matvec(V, h), c))
 
     if loss == "every":
-        ell = sp.Rational(1, 2 * T) * sp.Add(*(
-            (yhats[t][q] - y[t][q]) ** 2 for t in range(T) for q in range(p)
-        ))
+        ell = sp.Rational(1, 2 * T) * sp.Add(
+            *((yhats[t][q] - y[t][q]) ** 2 for t in range(T) for q in range(p))
+        )
     else:
         ell = sp.Rational(1, 2) * sp.Add(*((yhats[-1][q] - y[0][q]) ** 2 for q in range(p)))
 

@@ -6,6 +6,7 @@ An optimizer is a pair of pure functions (optax-style, ../DESIGN.md §contract):
     step(problem, params, state)  -> (params, state)
     diagnostics(state)            -> Mapping[str, float]      (optional)
     gradient(problem, params)     -> params-shaped dict        (optional)
+    activation(z, b)              -> h                         (optional)
 
 ``params`` is a ``dict[str, ndarray]`` in the model's own terms (``W_hh``, ``W_ih``, ``b``,
 ``V``, ``c``); ``problem`` is the oracle (:class:`rnnverify.problems.RNNProblem`). The
@@ -16,7 +17,9 @@ generator state that ``step`` advances), as in JAX.
 
 ``gradient`` is the gradient the optimizer descends along, if it computes one itself; it
 is what the ``grad.*`` claims check. Without it they check ``problem.grad``, the
-optimizer's gradient input.
+optimizer's gradient input. ``activation`` is the cell's own activation, for an optimizer
+that brings its cell (e.g. a unitary RNN with its modReLU); the ``modrelu.*`` claims check
+it (default: the problem's activation).
 
 Any object with ``init`` and ``step`` attributes is accepted (see :func:`as_optimizer`).
 """
@@ -55,6 +58,7 @@ class Optimizer(NamedTuple):
     step: Callable[[RNNProblem, Params, Any], tuple[Params, Any]]
     diagnostics: Callable[[Any], Mapping[str, float]] | None = None
     gradient: Callable[[RNNProblem, Params], Params] | None = None
+    activation: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]] | None = None
 
 
 def as_optimizer(obj: Any) -> Optimizer:
@@ -70,11 +74,13 @@ def as_optimizer(obj: Any) -> Optimizer:
         )
     diag = getattr(obj, "diagnostics", None)
     grad = getattr(obj, "gradient", None)
+    act = getattr(obj, "activation", None)
     return Optimizer(
         init=obj.init,
         step=obj.step,
         diagnostics=diag if callable(diag) else None,
         gradient=grad if callable(grad) else None,
+        activation=act if callable(act) else None,
     )
 
 

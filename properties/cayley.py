@@ -694,3 +694,123 @@ THETA_GRADIENT = _register(
         figure="err {:.1e}",
     )
 )
+
+
+# ---------------------------------------------------------------------------------------
+# cayley.representation (SCO-9): the start (A₀, D) of a scoRNN-type optimizer
+# ---------------------------------------------------------------------------------------
+
+REPRESENTATION_MAX_N = 8
+"""The representation theorem's bound was brute-force checked for n = 2..8 (§1.3)."""
+
+
+def representation_measure(
+    W0: Array, A: Array, d: Array
+) -> tuple[float, float, Tolerance, Tolerance]:
+    """``(‖C(A)D − W₀‖_F, max|a_ij|, tol_W, tol_a)`` for the start (A, D) of the optimizer.
+
+    ``tol_W = 3·e_W``: the check's own C(A) rounds by e_W, and A = C(W₀D) was itself
+    one LU solve with the same condition number κ(I + W₀D) = sqrt(1 + ‖A‖₂²) (the
+    eigenvalues of W₀D = C(A) are (1 − iμ)/(1 + iμ)), whose error e_W reaches C(A)
+    amplified at most ‖(I + A)⁻¹‖₂·‖C(A) + I‖₂ ≤ 2 times (C's Lipschitz constant at a
+    skew A). ``tol_a = e_W``: the bound |a_ij| ≤ 1 is exact mathematics, attained (n = 2,
+    a rotation by π/2); the computed A is within e_W of the exact C(W₀D).
+    """
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(d))):
+        return (
+            math.inf,
+            math.inf,
+            forward_error_W(np.zeros((1, 1))),
+            forward_error_W(np.zeros((1, 1))),
+        )
+    e_W = forward_error_W(A)
+    try:
+        W = _W_of(A, d, np.result_type(W0.dtype, A.dtype, d.dtype))
+        rep = float(np.linalg.norm(W - W0))
+    except np.linalg.LinAlgError:
+        rep = math.inf
+    if not math.isfinite(rep):
+        rep = math.inf
+    max_a = float(np.max(np.abs(A))) if A.size else 0.0
+    tol_W = Tolerance(3 * e_W.value, "3·e_W (C(A) in the check + A = C(W₀D), ×2)", e_W.terms)
+    return rep, max_a, tol_W, e_W
+
+
+def evaluate_representation(subject: Subject, spec: ProblemSpec) -> Observation:
+    """cayley.representation: W₀ = C(A₀)D with max|a_ij| ≤ 1 for the state after init."""
+    problem = make_problem(spec)
+    target = subject.target or "W_hh"
+    if target not in problem.params0:
+        return Observation(Status.ERROR, summary=f"target {target!r} is not a parameter")
+    traj = subject.trajectory(problem, steps=0)
+    if isinstance(traj, Observation):
+        return traj
+    state = traj.states[0]
+    A, d = state_field(state, "A"), diagonal_of_D(state)
+    if A is None:
+        return _missing("A")
+    if d is None:
+        return _missing("D")
+    W0 = np.asarray(traj.params[0][target])
+    rep, max_a, tol_W, tol_a = representation_measure(W0, A, d)
+    r_rep = rep / tol_W.value if tol_W.value > 0 else (0.0 if rep == 0 else math.inf)
+    claim = CLAIMS["cayley.representation"]
+    quantities: dict[str, Any] = {
+        "‖C(A₀)D − W₀‖_F": rep,
+        "tolerance (representation)": tol_W.value,
+        "max |a_ij|": max_a,
+        "allowance over 1": tol_a.value,
+        "D": [float(v) for v in np.real(d)] if np.all(np.isreal(d)) else list(d),
+        "det W₀": float(np.real(np.linalg.det(W0))),
+        "n": W0.shape[0],
+    }
+    score = max(r_rep, max_a) if math.isfinite(max_a) else math.inf
+    if r_rep <= 1.0 and max_a <= 1.0 + tol_a.value:
+        return Observation(
+            Status.PASS,
+            summary=f"W₀ = C(A₀)D to {r_rep:.2g} of the tolerance, max|a_ij| = {max_a:.4g}",
+            measured=max_a,
+            bound=1.0 + tol_a.value,
+            inequality=claim.summary,
+            tolerance=tol_a,
+            quantities=quantities,
+            score=score,
+        )
+    if r_rep > 1.0:
+        what = (
+            f"C(A₀)·D misses W₀ by ‖·‖_F = {rep:.3g} ({r_rep:.3g}× the tolerance {tol_W.value:.3g})"
+        )
+        measured, bound, tol = rep, tol_W.value, tol_W
+    else:
+        what = f"max|a_ij| = {max_a!r} > 1 (+ rounding {tol_a.value:.3g})"
+        measured, bound, tol = max_a, 1.0 + tol_a.value, tol_a
+    entry = None
+    if math.isfinite(max_a) and A.size:
+        i, j = np.unravel_index(int(np.argmax(np.abs(A))), A.shape)
+        entry = f"A₀[{i}, {j}]"
+    return Observation(
+        Status.FAIL,
+        summary=f"cayley.representation: for the start after init, {what}",
+        measured=measured,
+        bound=bound,
+        inequality=claim.summary,
+        tolerance=tol,
+        entry=entry,
+        quantities=quantities,
+        inputs=exact_repr({"W0": W0, "A": A, "D": d}),
+        score=score if math.isfinite(score) else 1e300,
+    )
+
+
+REPRESENTATION = _register(
+    Claim(
+        id="cayley.representation",
+        summary="W₀ = C(A₀)·D, D ∈ diag(±1), with max|a_ij| ≤ 1 (n ≤ 8)",
+        source="theory/orthogonal.md §1.3 (representation theorem, [unverified] number), "
+        "§1.4 SCO-9",
+        evaluate=evaluate_representation,
+        requires=REQUIRES,
+        family={"cells": ("elman",), "hidden": (1, REPRESENTATION_MAX_N)},
+        figure="max|a| {:.3g}",
+    )
+)

@@ -163,3 +163,23 @@ KILLS = {
         (scurnn_theta_missing_i, COMPLEX, "cayley_complex.theta_gradient")
     ],
 }
+
+
+def scornn_identity_D() -> Optimizer:
+    """scoRNN started from D = I always, A₀ = C(W₀) (no search over D): for det W₀ = −1
+    the matrix W₀ has the eigenvalue −1 and no skew A gives C(A) = W₀ (I + W₀ is singular:
+    A₀ is huge or not finite); for det W₀ = +1, eigen-angles of W₀ beyond ±π/2 give
+    |a_ij| > 1 (§1.3: the theorem needs the right D)."""
+    from rnnverify.optimizers.scornn import cayley_or_nan, skew_exact
+
+    def init(problem: RNNProblem, params: Params) -> ScornnState:
+        W = np.asarray(params["W_hh"])
+        A = skew_exact(cayley_or_nan(W))
+        D = np.ones(W.shape[0])
+        return ScornnState(A, D, np.zeros_like(A), np.zeros_like(A))
+
+    reference = _scornn_variant()
+    return Optimizer(init, reference.step)  # no diagnostics: ‖A₀‖₂ of a NaN A₀ raises
+
+
+KILLS["cayley.representation"] = [(scornn_identity_D, REAL, "cayley.representation")]

@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from rnnverify.activations import MODRELU
 from rnnverify.contract import Optimizer
 from rnnverify.manifolds import cayley
 from rnnverify.problems import ProblemFamily, RNNProblem
@@ -234,7 +235,7 @@ def scornn(
             "n_neg": float(np.sum(state.D < 0)),
         }
 
-    return Optimizer(init=init, step=step, diagnostics=diagnostics)
+    return Optimizer(init=init, step=step, diagnostics=diagnostics, activation=MODRELU.forward)
 
 
 _CAYLEY_CLAIMS = (
@@ -245,19 +246,21 @@ _CAYLEY_CLAIMS = (
     "cayley.descent",
     "cayley.spectrum",
     "cayley.convention",
+    "modrelu.jacobian",
+    "modrelu.nonexpansive",
 )
 
 CASES = [
     Case(
         scornn,
         {"lr": 0.05},
-        claims=refs(*_CAYLEY_CLAIMS),
+        claims=refs(*_CAYLEY_CLAIMS, "cayley.representation"),
         problems=ProblemFamily(recurrent=("orthogonal",)),
     ),
     Case(
         scornn,
         {"lr": 0.01, "optimizer": "rmsprop"},
-        claims=refs(*_CAYLEY_CLAIMS),
+        claims=refs(*_CAYLEY_CLAIMS, "cayley.representation"),
         problems=ProblemFamily(recurrent=("orthogonal",)),
     ),
 ]

@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from rnnverify.activations import MODRELU
 from rnnverify.contract import Optimizer
 from rnnverify.manifolds import cayley
 from rnnverify.optimizers.scornn import (
@@ -159,7 +160,7 @@ def scurnn(
     def diagnostics(state: ScurnnState) -> dict[str, float]:
         return {"norm_A": float(np.linalg.norm(state.A, 2))}
 
-    return Optimizer(init=init, step=step, diagnostics=diagnostics)
+    return Optimizer(init=init, step=step, diagnostics=diagnostics, activation=MODRELU.forward)
 
 
 _COMPLEX = ProblemFamily(cells=("complex",), recurrent=("orthogonal",))
@@ -170,6 +171,8 @@ _CLAIMS = (
     "cayley.convention",
     "cayley_complex.gradient",
     "cayley_complex.theta_gradient",
+    "modrelu.jacobian",
+    "modrelu.nonexpansive",
 )
 
 CASES = [

@@ -464,10 +464,11 @@ def init_params(spec: ProblemSpec, rng: np.random.Generator) -> Params:
             return a * np.sqrt(var / 2)
         return rng.standard_normal(shape) * np.sqrt(var)
 
-    W = gauss((n, n), 1.0 / n, cplx)
-    W = W / max(1.0, float(np.linalg.norm(W, 2)))
+    W = gauss((n, n), 1.0 / n, cplx)  # drawn in every case: the stream stays the same
     if spec.recurrent == "orthogonal":  # own stream: the other parameters stay the same
         W = haar(n, cplx, np.random.default_rng([spec.seed, 0, 1]))
+    else:
+        W = W / max(1.0, float(np.linalg.norm(W, 2)))
     n_feat = 2 * n if cplx else n
     params: Params = {
         "W_hh": W.astype(spec.hidden_dtype),

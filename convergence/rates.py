@@ -38,10 +38,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from rnnverify.claims import Claim, Observation, Subject, register_claim
+from rnnverify.contract import Trajectory
 from rnnverify.problems import ProblemSpec, RNNProblem, make_problem
 from rnnverify.tolerance import Tolerance, loss_rounding
 from rnnverify.tree import Params
@@ -118,6 +120,28 @@ def fit_rate(gaps: Sequence[float], floor: float) -> tuple[float, int, float]:
     return math.exp(slope), N, float(np.sum(np.abs(kc)) / np.dot(kc, kc))
 
 
+class _Gaps(NamedTuple):
+    gaps: list[float]
+    floor: float
+    f_ref: float
+    f_star: float
+    delta: float
+    trained: list[str]
+
+
+def _optimality_gaps(problem: RNNProblem, traj: Trajectory, delta0: float) -> _Gaps:
+    """``f_k − f̂*`` for every iterate, with f̂* the lower of the run's losses and the
+    harness's own continuation from the last iterate (over the parameters the run
+    changed), and the fit floor ``FLOOR_FACTOR·2δ_f``."""
+    trained = _trained(traj.params)
+    xK = traj.params[-1]
+    delta = max(delta0, loss_rounding(problem, xK).value)
+    f_ref = continue_minimizing(problem, xK, trained, delta) if trained else traj.losses[-1]
+    f_star = min(min(traj.losses), f_ref)
+    gaps = [f - f_star for f in traj.losses]
+    return _Gaps(gaps, FLOOR_FACTOR * 2 * delta, f_ref, f_star, delta, trained)
+
+
 def _trained(traj_params: Sequence[Params]) -> list[str]:
     first, last = traj_params[0], traj_params[-1]
     return [k for k in first if not np.array_equal(first[k], last[k])]
@@ -143,13 +167,7 @@ def evaluate_linear(subject: Subject, spec: ProblemSpec) -> Observation:
             inequality="f_{k+1} − f* ≤ q·(f_k − f*)",
             score=math.inf,
         )
-    trained = _trained(traj.params)
-    xK = traj.params[-1]
-    delta = max(delta0, loss_rounding(problem, xK).value)
-    f_ref = continue_minimizing(problem, xK, trained, delta) if trained else traj.losses[-1]
-    f_star = min(min(traj.losses), f_ref)
-    floor = FLOOR_FACTOR * 2 * delta
-    gaps = [f - f_star for f in traj.losses]
+    gaps, floor, f_ref, f_star, delta, trained = _optimality_gaps(problem, traj, delta0)
     q_hat, N, c_N = fit_rate(gaps, floor)
     q_dict = {
         "claimed q": q,
@@ -239,13 +257,7 @@ def evaluate_sublinear(subject: Subject, spec: ProblemSpec) -> Observation:
             inequality="f_k − f* ≤ C·k^(−p)",
             score=math.inf,
         )
-    trained = _trained(traj.params)
-    xK = traj.params[-1]
-    delta = max(delta0, loss_rounding(problem, xK).value)
-    f_ref = continue_minimizing(problem, xK, trained, delta) if trained else traj.losses[-1]
-    f_star = min(min(traj.losses), f_ref)
-    floor = FLOOR_FACTOR * 2 * delta
-    gaps = [f - f_star for f in traj.losses]
+    gaps, floor, f_ref, f_star, delta, trained = _optimality_gaps(problem, traj, delta0)
     slope, N, c_N = fit_order(gaps, floor)
     if N < 3:
         return Observation.na(f"only {N} gaps above the floor {floor:.3g}: nothing to fit")

@@ -233,6 +233,105 @@ def evaluate_positive_definite(subject: Subject, spec: ProblemSpec) -> Observati
 
 
 # ---------------------------------------------------------------------------------------
+# Q3 (step): −H g is the direction taken, and it descends
+# ---------------------------------------------------------------------------------------
+
+
+def evaluate_descent_direction(subject: Subject, spec: ProblemSpec) -> Observation:
+    """Every step that is not a reset moves along a descent direction of the step's
+    minibatch loss: ``⟨g_j, w_{j+1} − w_j⟩ < 0``, judged outside the rounding margin
+    ``γ_n·Σ|g||Δw| + Σ|g|·γ_2(|w_j| + |Δw|)`` (the dot product, and the rounding of
+    ``w − α·d`` itself). A product within the margin cannot be decided and is not judged."""
+    _, traj = _run(subject, spec)
+    if isinstance(traj, Observation):
+        return traj
+    worst: tuple[float, dict[str, float]] | None = None
+    judged = 0
+    for j in range(traj.steps):
+        post = traj.states[j + 1]
+        if post.reset:
+            continue  # a reset jumps back to w_o (adaqn.reset), not along −Hg
+        w, w1, g = _flat(traj.params[j]), _flat(traj.params[j + 1]), post.g
+        if not _finite(w, w1, g) or not np.any(g):
+            continue
+        dw = w1 - w
+        gdw = float(g @ dw)
+        margin = gamma(g.size, np.float64) * float(np.abs(g) @ np.abs(dw)) + gamma(
+            2, np.float64
+        ) * float(np.abs(g) @ (np.abs(w) + np.abs(dw)))
+        cos = gdw / max(float(np.linalg.norm(g) * np.linalg.norm(dw)), np.finfo(float).tiny)
+        q = {"step": float(j), "g^T dw": gdw, "margin": margin, "cos": cos,
+             "pairs": float(traj.states[j].S.shape[0])}  # fmt: skip
+        t = Tolerance(margin, "γ_n·Σ|g||Δw| + γ_2·Σ|g|(|w| + |Δw|)")
+        if gdw > margin:
+            return _fail(
+                f"step {j}: ⟨g, w⁺ − w⟩ = {gdw:.3g} > 0 (cos = {cos:.3g}): the step goes uphill "
+                "on its own minibatch loss, so it is not along −Hg with H positive definite",
+                gdw, 0.0, "⟨g_j, w_(j+1) − w_j⟩ < 0", t, f"step {j}", q,
+            )  # fmt: skip
+        if abs(gdw) > margin:
+            judged += 1
+            if worst is None or cos > worst[0]:
+                worst = (cos, q)
+    if worst is None:
+        return Observation.na("no step moved decidably (all resets, zero gradients or steps)")
+    cos, q = worst
+    return _pass(
+        f"{judged} steps; largest cos(g, Δw) = {cos:.3g} < 0", cos, 0.0,
+        "⟨g_j, w_(j+1) − w_j⟩ < 0", Tolerance(0.0, "sign test outside the rounding margin"),
+        q, cos,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------
+# Q4: Fisher curvature pairs
+# ---------------------------------------------------------------------------------------
+
+
+def evaluate_fisher_pair(subject: Subject, spec: ProblemSpec) -> Observation:
+    """Every candidate pair has ``y = (1/|F|)·Fᵀ(F s)`` (option ``normalized=yes``; ``no``:
+    ``Fᵀ(F s)``, minSQN's convention) with F the Fisher store of that step, entrywise
+    within ``2·γ_{n+|F|}·|F|ᵀ(|F||s|)/|F|`` (two evaluations of the same products); hence
+    ``sᵀy = ‖F s‖²/|F| ≥ 0`` and ``y ∈ span(rows of F)``."""
+    normalized = FISHER_PAIR.option(subject, "normalized") == "yes"
+    _, traj = _run(subject, spec)
+    if isinstance(traj, Observation):
+        return traj
+    worst: tuple[float, dict[str, float]] | None = None
+    for j in range(traj.steps):
+        post = traj.states[j + 1]
+        if not post.pair_tried:
+            continue
+        F, s, y = post.F, post.s_cand, post.y_cand
+        if not _finite(F, s, y):
+            continue
+        k = F.shape[0]
+        ref = F.T @ (F @ s) / (k if normalized else 1)
+        mag = np.abs(F).T @ (np.abs(F) @ np.abs(s)) / (k if normalized else 1)
+        tau = 2 * gamma(s.size + k + 1, np.float64) * mag
+        err = np.abs(y - ref)
+        ratio_a = err / np.maximum(tau, np.finfo(float).tiny)
+        i = int(np.argmax(ratio_a))
+        q = {"step": float(j), "|F|": float(k), "y_i": float(y[i]), "expected": float(ref[i]),
+             "tau": float(tau[i]), "s^T y": float(s @ y)}  # fmt: skip
+        t = Tolerance(float(tau[i]), "2·γ_(n+|F|+1)·|F|ᵀ(|F||s|)/|F|, entrywise")
+        if float(ratio_a[i]) > 1:
+            form = "(1/|F|)Fᵀ(Fs)" if normalized else "Fᵀ(Fs)"
+            return _fail(
+                f"step {j}: y[{i}] = {float(y[i]):.6g} but {form} = {float(ref[i]):.6g} "
+                f"(τ = {float(tau[i]):.3g}): the pair is not the declared Fisher product",
+                float(y[i]), float(ref[i]), f"y = {form}", t, f"step {j}, y[{i}]", q,
+            )  # fmt: skip
+        if worst is None or float(ratio_a[i]) > worst[0]:
+            worst = (float(ratio_a[i]), q)
+    if worst is None:
+        return Observation.na("no curvature pair was tried")
+    r, q = worst
+    t = Tolerance(q["tau"], "2·γ_(n+|F|+1)·|F|ᵀ(|F||s|)/|F|, entrywise")
+    return _pass(f"worst {r:.2g}·τ", r, 1.0, "y = Fisher product", t, q, r)
+
+
+# ---------------------------------------------------------------------------------------
 # Q5: pair acceptance and FIFO memory
 # ---------------------------------------------------------------------------------------
 
@@ -487,6 +586,25 @@ POSITIVE_DEFINITE = register_claim(
         evaluate=evaluate_positive_definite,
         worst="min",
         figure="cos {:.2g}",
+    )
+)
+DESCENT_DIRECTION = register_claim(
+    Claim(
+        id="qn.descent_direction",
+        summary="every non-reset step moves along a descent direction: ⟨g_j, w_(j+1) − w_j⟩ < 0",
+        source=SOURCE + " §3, §7 Q3",
+        evaluate=evaluate_descent_direction,
+        figure="cos {:.2g}",
+    )
+)
+FISHER_PAIR = register_claim(
+    Claim(
+        id="qn.fisher_pair",
+        summary="y = (1/|F|)Fᵀ(F s) (or Fᵀ(F s), declared), so sᵀy ≥ 0 and y ∈ span(F)",
+        source=SOURCE + " §1.3, §3, §7 Q4",
+        evaluate=evaluate_fisher_pair,
+        options={"normalized": ("yes", "no")},
+        figure="{:.2g}·τ",
     )
 )
 PAIR_ACCEPTANCE = register_claim(

@@ -76,10 +76,23 @@ def adaqn_adagrad_not_accumulated() -> Optimizer:
     return _adaqn(**BASE, accumulate_adagrad=False)
 
 
+def adaqn_step_uphill() -> Optimizer:
+    """w ← w + α·Hg: the direction's sign flipped (caught by qn.descent_direction)."""
+    return _adaqn(**BASE, direction_sign=-1.0)
+
+
+def adaqn_fisher_unnormalized() -> Optimizer:
+    """y = Fᵀ(F s) without the declared 1/|F| (minSQN's convention under stochQN's
+    declaration, theory/adaqn.md §4 D4)."""
+    return _adaqn(**BASE, fisher_fn=lambda F, s: F.T @ (F @ s))
+
+
 KILLS = {
     "qn.two_loop_dense": [(adaqn_loops_swapped, REAL, "qn.two_loop_dense")],
     "qn.secant": [(adaqn_loops_swapped, REAL, "qn.secant")],
     "qn.positive_definite": [(adaqn_no_acceptance_test, REAL, "qn.positive_definite")],
+    "qn.descent_direction": [(adaqn_step_uphill, REAL, "qn.descent_direction")],
+    "qn.fisher_pair": [(adaqn_fisher_unnormalized, REAL, "qn.fisher_pair,normalized=yes")],
     "qn.pair_acceptance": [(adaqn_no_acceptance_test, REAL, "qn.pair_acceptance,test=sts")],
     "adaqn.averaging_window": [
         (adaqn_sum_kept_on_reset, REAL, "adaqn.averaging_window"),

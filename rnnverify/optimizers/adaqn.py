@@ -158,6 +158,8 @@ def _adaqn(
     clear_sum_on_reset: bool = True,
     count_reset_step: bool = True,
     accumulate_adagrad: bool = True,
+    direction_sign: float = 1.0,
+    fisher_fn: Callable[[Array, Array], Array] = fisher_product,
 ) -> Optimizer:
     """adaQN with hooks for the mutants in tests/mutants_adaqn.py (defaults: the reference)."""
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
@@ -218,7 +220,7 @@ def _adaqn(
         d = two_loop_fn(g, S, Y, h0)
         w_sum = state.w_sum + w
         n_summed = state.n_summed + 1
-        w_next = w - lr * d
+        w_next = w - direction_sign * lr * d
         k = state.k + 1
         t, w_o, w_n = state.t, state.w_o.copy(), state.w_n.copy()
         averaged = reset = tried = stored = False
@@ -244,7 +246,7 @@ def _adaqn(
                 else:
                     tried = True
                     s_c = w_n - w_o
-                    y_c = curvature_sign * fisher_product(F, s_c)
+                    y_c = curvature_sign * fisher_fn(F, s_c)
                     if check_pair(s_c, y_c, test):
                         stored = True
                         S = np.vstack([S, s_c[None, :]])[-memory:]
@@ -302,6 +304,8 @@ CASES = [
             "qn.two_loop_dense",
             "qn.secant",
             "qn.positive_definite",
+            "qn.descent_direction",
+            "qn.fisher_pair,normalized=yes",
             "qn.pair_acceptance,test=sts",
             "adaqn.averaging_window",
             "adaqn.reset",

@@ -120,6 +120,13 @@ def fit_rate(gaps: Sequence[float], floor: float) -> tuple[float, int, float]:
     return math.exp(slope), N, float(np.sum(np.abs(kc)) / np.dot(kc, kc))
 
 
+def fitted_gaps(u: np.ndarray, gaps: Sequence[float], slope: float) -> list[float]:
+    """The fitted line of ln gap against ``u`` as gaps, ``exp(ē + slope·(u − ū))`` (a
+    least-squares line passes through the means): what the report draws over the run."""
+    e = np.log(np.asarray(gaps, dtype=np.float64))
+    return np.exp(e.mean() + slope * (u - u.mean())).tolist()
+
+
 class _Gaps(NamedTuple):
     gaps: list[float]
     floor: float
@@ -207,7 +214,11 @@ def evaluate_linear(subject: Subject, spec: ProblemSpec) -> Observation:
         entry=None if ok else f"steps 0..{N - 1}",
         quantities=q_dict,
         score=q_hat / bound,
-        series={"loss gap": gaps},
+        series={
+            "loss gap": gaps,
+            "fit_k": [float(k) for k in range(N)],
+            "fitted gap": fitted_gaps(np.arange(N, dtype=np.float64), gaps[:N], math.log(q_hat)),
+        },
     )
 
 
@@ -293,7 +304,11 @@ def evaluate_sublinear(subject: Subject, spec: ProblemSpec) -> Observation:
             "trained": ",".join(trained),
         },
         score=slope - bound,
-        series={"loss gap": gaps},
+        series={
+            "loss gap": gaps,
+            "fit_k": [float(k) for k in range(1, N + 1)],
+            "fitted gap": fitted_gaps(np.log(np.arange(2, N + 2.0)), gaps[1 : N + 1], slope),
+        },
     )
 
 

@@ -119,6 +119,7 @@ def _spectrum(subject: Subject, spec: ProblemSpec, block: bool) -> Observation:
     target = subject.target or "W_hh"
     rng = rng_for(spec, 7)
     worst_ratio, worst = -math.inf, None
+    radii: list[float] = []  # ρ after steps 1..k, for the report's plot
     for k in range(1, traj.steps + 1):
         W = traj.params[k][target]
         active = bool(traj.states[k].active)
@@ -131,6 +132,7 @@ def _spectrum(subject: Subject, spec: ProblemSpec, block: bool) -> Observation:
             A = W
         tol = eig_tolerance(A)
         rho = _rho(A)
+        radii.append(rho)
         if active and not block:
             measured, bound = abs(rho - 1.0), tol.value
             ineq = "|ρ(W̄_k) − 1| ≤ τ (normalization active)"
@@ -145,7 +147,7 @@ def _spectrum(subject: Subject, spec: ProblemSpec, block: bool) -> Observation:
             "‖A‖₂": float(np.linalg.norm(A, 2)),
         }
         if ratio > worst_ratio:
-            worst_ratio, worst = ratio, (k, measured, bound, tol, q, ineq)
+            worst_ratio, worst = ratio, (k, measured, bound, tol, q, ineq, A)
         if not measured <= bound:
             return Observation(
                 Status.FAIL,
@@ -158,10 +160,11 @@ def _spectrum(subject: Subject, spec: ProblemSpec, block: bool) -> Observation:
                 quantities=q,
                 inputs=exact_repr({"A": A}),
                 score=ratio,
+                series=_spectrum_series(radii, A),
             )
     if worst is None:
         return Observation.na("the run took no step")
-    k, measured, bound, tol, q, ineq = worst
+    k, measured, bound, tol, q, ineq, A = worst
     return Observation(
         Status.PASS,
         summary=f"worst step {k}: {measured:.3g} ≤ τ = {bound:.3g} (ρ = {q['ρ']!r})",
@@ -171,7 +174,19 @@ def _spectrum(subject: Subject, spec: ProblemSpec, block: bool) -> Observation:
         inequality=ineq,
         quantities=q,
         score=worst_ratio,
+        series=_spectrum_series(radii, A),
     )
+
+
+def _spectrum_series(radii: list[float], A: np.ndarray) -> dict[str, list[float]]:
+    """ρ per step, and the eigenvalues of the checked matrix (the worst or violating step)
+    as real and imaginary parts: the report plots them against the unit circle."""
+    lam = np.linalg.eigvals(A)
+    return {
+        "spectral_radius": radii,
+        "eig_re": lam.real.tolist(),
+        "eig_im": lam.imag.tolist(),
+    }
 
 
 # ---------------------------------------------------------------------------------------

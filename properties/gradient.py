@@ -305,6 +305,38 @@ def _worst_entry(problem: RNNProblem, x: Params, g: Params, key: str) -> tuple[s
     return best
 
 
+def state_gradients(problem: RNNProblem, params: Params) -> list[np.ndarray]:
+    """``∂L/∂h_t`` for t = 0..T (each (n, B); ``∂L/∂Re h + i·∂L/∂Im h`` for a complex
+    state), by the BPTT recurrence of docs/problems.md through the activation's vjp::
+
+        g_h_T = φᵀ(Vᵀ g_ŷ_T),  g_z_t = vjp_σ(z_t, b; g_h_t),
+        g_h_{t−1} = W_hhᴴ g_z_t + φᵀ(Vᵀ g_ŷ_{t−1})
+
+    with ``g_ŷ_t = w·(ŷ_t − y_t)`` at the steps the loss uses (``w = 1/(B·T)`` for
+    ``loss=every``, ``1/B`` for ``loss=last``) and 0 elsewhere; φ(h) = h, or [Re h; Im h]."""
+    s = problem.spec
+    fwd = problem.forward(params)
+    T, n = s.steps, s.hidden
+    every = s.loss == "every"
+    w = 1.0 / (s.batch * (T if every else 1))
+    V, W, b = params["V"], params["W_hh"], params["b"][:, None]
+
+    def readout(t: int) -> np.ndarray:  # φᵀ(Vᵀ g_ŷ_t), t = 1..T
+        if not every and t != T:
+            return np.zeros_like(fwd.h[t])
+        y = problem.data.y[t - 1] if every else problem.data.y
+        g = V.T.dot(w * (fwd.yhat[t - 1] - y))
+        return g[:n] + 1j * g[n:] if s.is_complex else g
+
+    gh = readout(T)
+    out = [gh]
+    for t in range(T, 0, -1):
+        gz, _ = problem.activation.vjp(fwd.z[t - 1], b, gh)
+        gh = W.conj().T.dot(gz) + (readout(t - 1) if t > 1 else 0.0)
+        out.append(gh)
+    return out[::-1]
+
+
 def evaluate_finite_difference(subject: Subject, spec: ProblemSpec) -> Observation:
     problem = make_problem(spec)
     x = dict(problem.params0)
@@ -324,6 +356,11 @@ def evaluate_finite_difference(subject: Subject, spec: ProblemSpec) -> Observati
             worst_key, worst = key, {**res, "ratio": ratio}
     if worst is None or worst_key is None:
         return Observation.na("every parameter block is within a finite-difference step of a kink")
+    # for the report: ‖∂L/∂h_t‖ against t at the point checked (vanishing/exploding)
+    series = {
+        "time_step": [float(t) for t in range(spec.steps + 1)],
+        "grad_h_norm": [float(np.linalg.norm(g)) for g in state_gradients(problem, x)],
+    }
     quantities: dict[str, Any] = {
         "block": worst_key,
         "D(h)": worst["fd"],
@@ -341,6 +378,7 @@ def evaluate_finite_difference(subject: Subject, spec: ProblemSpec) -> Observati
             tolerance=worst["tol"],
             quantities=quantities,
             score=worst["ratio"],
+            series=series,
         )
     entry, an, fd = _worst_entry(problem, x, g, worst_key)
     quantities.update({"worst entry gradient": an, "worst entry central difference": fd})
@@ -359,6 +397,7 @@ def evaluate_finite_difference(subject: Subject, spec: ProblemSpec) -> Observati
         quantities=quantities,
         inputs=_inputs(problem, x),
         score=worst["ratio"],
+        series=series,
     )
 
 

@@ -111,6 +111,7 @@ def _evaluate(subject: Subject, spec: ProblemSpec, claim: Claim, with_det: bool)
     e0 = gram_error(W0)
     det0 = complex(np.linalg.det(W0))
     errors: list[float] = [e0]
+    bounds: list[float] = []  # the drift bound at steps 1..k (plotted against the errors)
     worst_ratio, worst = -1.0, None
     for k in range(1, traj.steps + 1):
         W = traj.params[k][target]
@@ -127,6 +128,7 @@ def _evaluate(subject: Subject, spec: ProblemSpec, claim: Claim, with_det: bool)
                 score=math.inf,
             )
         tol = drift_bound(drift, n, W.dtype, k, e0, norm_A)
+        bounds.append(tol.value)
         if with_det:
             det = complex(np.linalg.det(W))
             measured = abs(det - det0)
@@ -156,7 +158,7 @@ def _evaluate(subject: Subject, spec: ProblemSpec, claim: Claim, with_det: bool)
                 quantities=quantities,
                 inputs=exact_repr({f"{target} (step {k})": W, f"{target} (start)": W0}),
                 score=ratio,
-                series={"gram_error": errors},
+                series={"gram_error": errors, "drift_bound": bounds},
             )
     if worst is None:
         return Observation.na("the run took no step")
@@ -172,7 +174,7 @@ def _evaluate(subject: Subject, spec: ProblemSpec, claim: Claim, with_det: bool)
         inequality=claim.summary,
         quantities=quantities,
         score=worst_ratio,
-        series={"gram_error": errors},
+        series={"gram_error": errors, "drift_bound": bounds},
     )
 
 

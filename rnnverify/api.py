@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rnnverify.claims import get_claim, verify
 from rnnverify.contract import DEFAULT_STEP_TIME_LIMIT
@@ -32,18 +33,20 @@ def verify_case(
     seed: int | None = None,
     time_limit: float = DEFAULT_STEP_TIME_LIMIT,
     on_verdict: Callable[[Verdict], None] | None = None,
+    target: str | None = None,
 ) -> list[Verdict]:
-    """Verify every claim ``case`` makes (or those of ``claims`` it makes)."""
+    """Verify every claim ``case`` makes (or those of ``claims`` it makes).
+
+    ``target`` is what rebuilds the case on the command line (``pkg.mod:factory``) for
+    the reproduce command of a failure; default: the case id (a built-in case)."""
     out = []
     for ref in case.claims:
         if claims is not None and ref.claim not in claims and str(ref) not in claims:
             continue
-        verdict = verify(
-            get_claim(ref.claim),
-            case.subject(ref, time_limit=time_limit),
-            profile=profile,
-            seed=seed,
-        )
+        subject = case.subject(ref, time_limit=time_limit)
+        if target is not None:
+            subject = replace(subject, reproduce=f"rnnverify check {shlex.quote(target)}")
+        verdict = verify(get_claim(ref.claim), subject, profile=profile, seed=seed)
         verdict = apply_known_failure(case, ref, verdict)
         out.append(verdict)
         if on_verdict is not None:

@@ -360,7 +360,9 @@ def verify(
     Never raises for a misbehaving optimizer or a violated claim. The verdict of a
     violation is that of the *shrunk* (smallest) problem; an optimizer that hangs is
     reported on the first problem where it hung, without shrinking (each try would
-    cost the full time limit).
+    cost the full time limit). The profile's example database
+    (:func:`rnnverify.profiles.database`) keeps the shrunk problem, keyed by the claim,
+    the optimizer's name, its target and options; the next search replays it first.
     """
     claim = get_claim(claim) if isinstance(claim, str) else claim
     if claim.needs_target and not subject.target:
@@ -371,7 +373,7 @@ def verify(
             summary=f"claim {claim.id!r} needs a target parameter, e.g. {claim.id}:W_hh",
         )
     base = profiles.get(profile)
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = {"database": profiles.database(profile)}
     if max_examples is not None:
         overrides["max_examples"] = max_examples
     # no "explain" phase: it traces every line the check executes (sys.settrace), which
@@ -417,12 +419,20 @@ def verify(
             summary=f"no problem of the optimizer's family fits the claim: {exc}",
         )
     test = given(strategy)(property_)
-    test = run_settings(test)
     if seed is not None:
+        # before the settings: ``hypothesis.seed`` switches the database off, and a
+        # seeded search should still replay the saved counterexamples first
         test = hypothesis.seed(seed)(test)
+    test = run_settings(test)
     label = f"{subject.name}|{claim.id}|{subject.target}|{sorted(subject.options.items())}"
     label_bytes = label.encode()
+    # the derandomized seed (ci) is a digest of the inner test and this label
     test.hypothesis.inner_test._hypothesis_internal_add_digest = label_bytes  # type: ignore[attr-defined]
+    # the example database key: the label alone, so a counterexample saved by one run (or
+    # another machine sharing the database) is replayed first by the next search of this
+    # claim on this optimizer, whatever version of this function runs it (Hypothesis's
+    # default key digests the test function's source)
+    test._hypothesis_internal_database_key = b"rnnverify:" + label_bytes  # type: ignore[attr-defined]
 
     def plain(status: Status, summary: str) -> Verdict:
         return Verdict(

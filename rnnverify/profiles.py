@@ -15,6 +15,13 @@ thorough   400           no           nightly / before a release; targets worst 
 
 Numeric checks run whole trajectories per example, so every profile disables the
 deadline and the ``too_slow`` health check.
+
+Example database. A counterexample a search finds is saved and replayed first by the next
+search of the same claim on the same optimizer (:func:`database`): under ``dev`` and
+``thorough`` in ``.hypothesis/examples/`` below the current directory; under ``ci`` nowhere,
+so that a CI run depends on nothing but the commit. ``RNNVERIFY_DATABASE`` overrides both:
+a directory, or ``redis://HOST:PORT[/DB]`` for a database shared by several machines
+(needs the ``redis`` package; docs/distributed.md).
 """
 
 from __future__ import annotations
@@ -22,9 +29,14 @@ from __future__ import annotations
 import os
 
 from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
 PROFILES = ("dev", "ci", "thorough")
 ENV_VAR = "RNNVERIFY_PROFILE"
+DATABASE_ENV_VAR = "RNNVERIFY_DATABASE"
+DEFAULT_DATABASE = os.path.join(".hypothesis", "examples")
+"""Where ``dev`` and ``thorough`` keep counterexamples, relative to the current directory
+(Hypothesis's own default location)."""
 
 _COMMON = {
     "deadline": None,
@@ -62,3 +74,41 @@ def profile_name(explicit: str | None = None) -> str:
 def get(explicit: str | None = None) -> settings:
     """The Hypothesis settings object of the chosen profile."""
     return settings.get_profile(profile_name(explicit))
+
+
+def database(explicit: str | None = None) -> ExampleDatabase | None:
+    """The example database of the chosen profile, resolved now (the current directory
+    and the environment of the call, not of the import).
+
+    ``$RNNVERIFY_DATABASE`` wins: ``redis://HOST:PORT[/DB]`` gives a
+    :class:`hypothesis.extra.redis.RedisExampleDatabase`, anything else a directory.
+    Without it, ``ci`` has none and the other profiles use :data:`DEFAULT_DATABASE`.
+    ``ValueError`` names a bad profile, a malformed URL or a missing ``redis`` package.
+    """
+    name = profile_name(explicit)
+    location = os.environ.get(DATABASE_ENV_VAR, "")
+    if location.startswith("redis://"):
+        return _redis_database(location)
+    if location:
+        return DirectoryBasedExampleDatabase(location)
+    if name == "ci":
+        return None
+    return DirectoryBasedExampleDatabase(os.path.join(os.getcwd(), DEFAULT_DATABASE))
+
+
+def _redis_database(url: str) -> ExampleDatabase:
+    try:
+        from hypothesis.extra.redis import RedisExampleDatabase
+        from redis import Redis
+    except ImportError:
+        raise ValueError(
+            f"${DATABASE_ENV_VAR}={url!r}: a Redis database needs the redis package "
+            "(pip install 'rnnverify[redis]')"
+        ) from None
+    try:
+        client = Redis.from_url(url)
+    except ValueError as exc:
+        raise ValueError(
+            f"${DATABASE_ENV_VAR}={url!r}: expected redis://HOST:PORT[/DB] ({exc})"
+        ) from None
+    return RedisExampleDatabase(client)

@@ -182,9 +182,14 @@ class Verdict:
         return "\n".join(out)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-serializable dict (non-finite floats as strings)."""
+        """A JSON-serializable dict: non-finite floats as strings, complex numbers as
+        ``{"re": …, "im": …}``, numpy scalars as Python numbers."""
 
         def clean(x: Any) -> Any:
+            if isinstance(x, np.generic):
+                x = x.item()
+            if isinstance(x, complex):
+                return {"re": clean(x.real), "im": clean(x.imag)}
             if isinstance(x, float) and not math.isfinite(x):
                 return repr(x)
             return x

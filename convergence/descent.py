@@ -88,6 +88,7 @@ def evaluate_descent(subject: Subject, spec: ProblemSpec) -> Observation:
                 f_next,
                 delta_f,
                 f"step {k} is not a descent direction: ⟨∇f, s⟩ = {gs:.6g} ≥ 0",
+                {"loss": list(traj.losses), "armijo_ratio": ratios},
             )
         if problem.kink_step(x, s) < 2.0:
             continue  # the segment may cross a kink: f is not smooth along it
@@ -112,6 +113,7 @@ def evaluate_descent(subject: Subject, spec: ProblemSpec) -> Observation:
                 delta_f,
                 f"step {k} decreased f by {f - f_next:.6g} < c·|⟨∇f, s⟩| = "
                 f"{ARMIJO_C * abs(gs):.6g} although η·L_s = {eta * L_s:.3g} ≤ 1",
+                {"loss": list(traj.losses), "armijo_ratio": ratios},
             )
         if worst is None or ratio < worst[0]:
             worst = (ratio, k, q)
@@ -153,6 +155,7 @@ def _fail(
     f_next: float,
     delta_f: float,
     summary: str,
+    series: dict[str, list[float]],
 ) -> Observation:
     bound = f + ARMIJO_C * gs
     return Observation(
@@ -174,6 +177,7 @@ def _fail(
             }
         ),
         score=math.inf if gs >= 0 else float(np.float64(f_next - bound)),
+        series=series,
     )
 
 

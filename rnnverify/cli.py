@@ -27,7 +27,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse
-import importlib
 import json
 import math
 import shlex
@@ -40,10 +39,11 @@ from typing import Any, TextIO
 from rnnverify import profiles
 from rnnverify.api import matrix, summarize, verify_case
 from rnnverify.claims import all_claims, get_claim, replay
-from rnnverify.contract import DEFAULT_STEP_TIME_LIMIT, as_optimizer
-from rnnverify.problems import ProblemFamily, ProblemSpec
-from rnnverify.registry import Case, ClaimRef, cases, get_case
+from rnnverify.contract import DEFAULT_STEP_TIME_LIMIT
+from rnnverify.problems import ProblemSpec
+from rnnverify.registry import Case, ClaimRef, cases
 from rnnverify.report import ReportError, prepare_directory, require_matplotlib, write_report
+from rnnverify.testing import Plan, plan
 from rnnverify.verdict import Verdict
 
 
@@ -92,6 +92,14 @@ def _common(p: argparse.ArgumentParser, *, inherit: bool = False) -> None:
         action="store_true",
         default=default(False),
         help="print every verdict in full",
+    )
+    p.add_argument(
+        "--database",
+        default=default(None),
+        metavar="PATH|redis://HOST:PORT",
+        help="the Hypothesis example database: counterexamples are saved there and replayed "
+        f"first (default: ${profiles.DATABASE_ENV_VAR}; none under the ci profile, else "
+        f"{profiles.DEFAULT_DATABASE})",
     )
     p.add_argument(
         "--report",
@@ -158,81 +166,15 @@ def _parse_claims(items: Sequence[str]) -> list[ClaimRef]:
     return refs
 
 
-def load_target(target: str) -> tuple[Any, str]:
-    """Resolve ``pkg.mod:attr`` to an optimizer; ``attr`` is an optimizer or a factory
-    called with no arguments. The current directory is importable, as for ``python -m``."""
-    module_name, sep, attr = target.partition(":")
-    if not sep or not module_name or not attr:
-        raise UsageError(
-            f"target {target!r}: expected a built-in case id (see `rnnverify list`) or "
-            "pkg.module:factory"
-        )
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+def _plan(target: str, claims: list[ClaimRef]) -> Plan:
+    """The case and claims ``rnnverify check TARGET`` runs: :func:`rnnverify.testing.plan`
+    (a built-in case id, or ``pkg.mod:attr`` naming a Case, an optimizer or a factory; an
+    optimizer that declares no claims is held to the contract's), its ``ValueError`` as a
+    usage error."""
     try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:
-        raise UsageError(
-            f"target {target!r}: cannot import module {module_name!r} ({type(exc).__name__}: {exc})"
-        ) from None
-    obj: Any = module
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise UsageError(f"target {target!r}: module {module_name!r} has no attribute {attr!r}")
-        obj = getattr(obj, part)
-    if callable(getattr(obj, "init", None)) and callable(getattr(obj, "step", None)):
-        return obj, target
-    if not callable(obj):
-        raise UsageError(
-            f"target {target!r}: {attr!r} is a {type(obj).__name__}, expected an optimizer or "
-            "a factory that returns one"
-        )
-    try:
-        built = obj()
-    except Exception as exc:
-        raise UsageError(
-            f"target {target!r}: calling {attr}() raised {type(exc).__name__}: {exc}"
-        ) from None
-    try:
-        as_optimizer(built)
-    except TypeError as exc:
-        raise UsageError(f"target {target!r}: {attr}() returned {exc}") from None
-    return built, target
-
-
-def _case_for_target(target: str, claims: list[ClaimRef]) -> Case:
-    try:
-        case = get_case(target)
-    except KeyError:
-        case = None
-    if case is not None:
-        if not claims:
-            return case
-        made = {str(r) for r in case.claims} | {r.claim for r in case.claims}
-        for ref in claims:
-            if str(ref) not in made:
-                raise UsageError(
-                    f"--claim {str(ref)!r}: case {case.id} does not make it; it makes "
-                    f"{[str(r) for r in case.claims]}"
-                )
-        return case
-    optimizer, name = load_target(target)
-    declared = getattr(optimizer, "claims", ())
-    if not claims:
-        try:
-            claims = [ClaimRef.parse(c) if isinstance(c, str) else c for c in declared]
-        except ValueError as exc:
-            raise UsageError(f"target {target!r}: its declared claims: {exc}") from None
-    if not claims:
-        raise UsageError(
-            f"target {target!r} declares no claims: pass --claim ID (see `rnnverify list`)"
-        )
-    family = getattr(optimizer, "problems", None) or ProblemFamily()
-    if not isinstance(family, ProblemFamily):
-        raise UsageError(
-            f"target {target!r}: its 'problems' is {family!r}, expected a ProblemFamily"
-        )
-    return Case(lambda: optimizer, claims=tuple(claims), problems=family, id=name)
+        return plan(target, claims or None)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _print_verdicts(verdicts: list[Verdict], args: argparse.Namespace, elapsed: float) -> int:
@@ -301,11 +243,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    # --database is $RNNVERIFY_DATABASE for this run only (main() may run in-process)
+    saved = os.environ.get(profiles.DATABASE_ENV_VAR)
     try:
+        if args.database is not None:
+            os.environ[profiles.DATABASE_ENV_VAR] = args.database
         return _main(args, argv)
     except UsageError as exc:
         print(f"rnnverify: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if saved is None:
+            os.environ.pop(profiles.DATABASE_ENV_VAR, None)
+        else:
+            os.environ[profiles.DATABASE_ENV_VAR] = saved
 
 
 def _selected(case: Case, claims: list[str] | None) -> list[str]:
@@ -345,6 +296,10 @@ def _main(args: argparse.Namespace, argv: list[str]) -> int:
         profiles.profile_name(args.profile)
     except ValueError as exc:
         raise UsageError(f"--profile: {exc}") from None
+    try:
+        profiles.database(args.profile)  # a malformed location fails here, before any work
+    except ValueError as exc:
+        raise UsageError(f"--database: {exc}" if args.database is not None else str(exc)) from None
     seed = _parse_seed(args.seed)
     time_limit = _parse_time_limit(args.time_limit)
     claim_refs = _parse_claims(args.claim)
@@ -363,27 +318,30 @@ def _main(args: argparse.Namespace, argv: list[str]) -> int:
     claims = [str(r) for r in claim_refs] or None
     t0 = time.perf_counter()
     if args.command == "check":
-        case = _case_for_target(args.target, claim_refs)
+        chosen = _plan(args.target, claim_refs)
+        case = chosen.case
         if args.problem is not None:
             try:
                 spec = ProblemSpec.parse(args.problem)
             except ValueError as exc:
                 raise UsageError(f"--problem: {exc}") from None
-            refs = claim_refs or list(case.claims)
+            refs = list(chosen.refs)
             verdicts = [
                 replay(get_claim(r.claim), case.subject(r, time_limit=time_limit), spec)
                 for r in refs
             ]
         else:
-            bar = _bar(args, _selected(case, claims))
+            selected_claims = [str(r) for r in chosen.refs]
+            bar = _bar(args, _selected(case, selected_claims))
             try:
                 verdicts = verify_case(
                     case,
-                    claims=claims,
+                    claims=selected_claims,
                     profile=args.profile,
                     seed=seed,
                     time_limit=time_limit,
                     on_verdict=bar.done,
+                    target=chosen.target,
                 )
             finally:
                 bar.close()

@@ -140,7 +140,9 @@ def registered_plots() -> dict[str, PlotKind]:
 def kinds_for(series: Mapping[str, Sequence[float]]) -> list[PlotKind]:
     """The plots of one verdict's series: registered kinds whose primary series it has,
     then a generic plot (against the index, ``auto`` scale) per series none of them
-    draws."""
+    draws. Empty series are not plotted (e.g. a trajectory claim that failed at its first
+    step)."""
+    series = {name: v for name, v in series.items() if len(v)}
     found = [k for name, k in _KINDS.items() if name in series]
     drawn = set().union(*(k.names for k in found))
     generic = [

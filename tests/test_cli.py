@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -20,7 +21,11 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_default_run_prints_the_verdict_matrix(capsys):
+def test_default_run_prints_the_verdict_matrix(capsys, tmp_path, monkeypatch):
+    # in a fresh directory: the dev profile replays the counterexamples of a local example
+    # database first (.hypothesis/examples), which is the user's state, not the commit's
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RNNVERIFY_DATABASE", raising=False)
     code, out, err = run_cli(capsys, "--profile", "dev")
     assert code == 0, out + err
     assert out.splitlines()[0].split()[0] == "claim"
@@ -113,10 +118,17 @@ def test_check_a_user_factory_by_import_path(capsys):
         ),
         (
             ["check", "tests.mutants:CONTRACT_MUTANTS", "--claim", "grad.taylor_slope"],
-            "expected an optimizer or a factory",
+            "expected a Case, an optimizer (init and step) or a factory",
         ),
         (["check", "tests.mutants", "--claim", "grad.taylor_slope"], "pkg.module:factory"),
-        (["check", "tests.mutants:sgd_ascent"], "declares no claims"),
+        (
+            ["check", "sgd(lr=0.05)", "--claim", "orthogonal.det_fixed:W_hh"],
+            "sgd(lr=0.05)",
+        ),
+        (
+            ["--database", "redis://:notaport"],
+            "--database: $RNNVERIFY_DATABASE='redis://:notaport'",
+        ),
         (
             ["check", "sgd(lr=0.05)", "--claim", "grad.taylor_slope", "--problem", "elman(n=2)"],
             "--problem: problem 'elman(n=2)'",
@@ -135,3 +147,31 @@ def test_list_shows_every_claim_with_its_theorem(capsys):
     assert code == 0
     for claim in ("contract.pure", "descent.sufficient", "grad.sympy_bptt"):
         assert claim in out
+
+
+def test_check_accepts_a_case_attribute_and_its_reproduce_command_names_it(
+    capsys, tmp_path, monkeypatch
+):
+    (tmp_path / "userpkg.py").write_text(
+        "from rnnverify import Case, refs\n"
+        "from tests.mutants import sgd_ascent\n"
+        "CASE = Case(sgd_ascent, claims=refs('descent.sufficient'))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, _ = run_cli(capsys, "check", "userpkg:CASE", "--profile", "ci", "--json")
+    verdicts = json.loads(out)
+    assert code == 1
+    failed = next(v for v in verdicts if v["claim"] == "descent.sufficient")
+    assert failed["status"] == "FAIL"
+    assert failed["reproduce"].startswith("rnnverify check userpkg:CASE --claim descent.sufficient")
+
+
+def test_database_flag_saves_the_counterexample_there(capsys, tmp_path, monkeypatch):
+    """Replay from the database is tested in tests/test_database.py; here: --database
+    points the search at the given directory (and leaves the environment as it was)."""
+    monkeypatch.delenv("RNNVERIFY_DATABASE", raising=False)
+    db = tmp_path / "db"
+    args = ("check", "tests.mutants:sgd_ascent", "--claim", "descent.sufficient", "--json")
+    code, _, _ = run_cli(capsys, *args, "--profile", "dev", "--database", str(db))
+    assert code == 1 and any(p.is_file() for p in db.rglob("*"))
+    assert "RNNVERIFY_DATABASE" not in os.environ

@@ -279,7 +279,7 @@ CASES = [
             "admm.linearization_gradients",
         ),
         problems=ADMM_FAMILY,
-        steps=20,
+        steps=12,
     ),
     Case(
         admmirnn,
@@ -291,6 +291,6 @@ CASES = [
             "admm.bounded_residual_vanishes",
         ),
         problems=ADMM_FAMILY,
-        steps=20,
+        steps=12,
     ),
 ]

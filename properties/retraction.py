@@ -666,63 +666,27 @@ def evaluate_selection(subject: Subject, spec: ProblemSpec) -> Observation:
 # ---------------------------------------------------------------------------------------
 
 
-def _direction_check(
-    X: NDArray[Any],
-    D: NDArray[Any],
-    rho: Any,
-    rounding: float,
-    ineq: str,
-    what: str,
-    quantities: dict[str, Any],
-    inputs: dict[str, Any],
-) -> Observation:
-    """X = (measured displacement) should be −η̂·D + O(η̂²) with η̂ > 0:
-    η̂ = −Re⟨X, D⟩/‖D‖², residual ‖X + η̂D‖_F ≤ 2ρ(2η̂) + rounding, where ρ(η) bounds the
-    second-order remainder of the exact step. Since |η − η̂| ≤ ρ(η)/‖D‖ ≤ η for a step
-    small enough to be first-order (ρ(η) ≤ η‖D‖), η ≤ 2η̂ and ‖X + η̂D‖ ≤ 2ρ(η)."""
-    nD2 = float(np.real(np.vdot(D, D)))
-    eta = -float(np.real(np.vdot(D, X))) / nD2
-    res = float(np.linalg.norm(X + eta * D))
-    tol_v = 2 * rho(2 * abs(eta)) + rounding
-    tol = Tolerance(
-        tol_v,
-        "2ρ(2η̂) + rounding (ρ: second-order remainder of the step)",
-        {"eta_hat": eta, "rounding": rounding},
-    )
-    q = {
-        **quantities,
-        "eta_hat": eta,
-        "‖D‖_F²": nD2,
-        "first-order change −η̂‖D‖²": -eta * nD2,
-        "residual": res,
-    }
-    if eta < 0 and abs(eta) * math.sqrt(nD2) > rounding:
-        return _fail(
-            f"the step moves along +{what} (η̂ = {eta:.3g} < 0): first-order ascent",
-            eta,
-            0.0,
-            tol,
-            ineq,
-            q,
-            inputs,
-        )
-    if not res <= tol_v:
-        return _fail(
-            f"the step is not along −{what}: ‖X + η̂·{what}‖ = {res:.3g} > {tol_v:.3g}",
-            res,
-            tol_v,
-            tol,
-            ineq,
-            q,
-            inputs,
-        )
-    return _pass(f"η̂ = {eta:.3g}, residual {res:.3g} ≤ {tol_v:.3g}", res, tol_v, tol, ineq, q)
+RGD_INEQ = "WᴴW⁺ = expm(−η̂Ω) with η̂ > 0 (Ω = skew(WᴴG)) ⇒ f(W⁺) − f(W) = −η̂‖Ω‖_F² + O(η̂²)"
+RGD_MAX_TURNS = 3
+"""Lifts tried per plane: rotations up to 3 full turns (η‖Ω‖₂ ≤ 6π)."""
 
 
-RGD_INEQ = "Wᴴ(W⁺ − W) = −η̂·Ω + O(η̂²) with η̂ > 0 ⇒ f(W⁺) − f(W) = −η̂‖Ω‖_F² + O(η̂²)"
+def _wrap(a: NDArray[Any]) -> NDArray[Any]:
+    """Angles to (−π, π]."""
+    return np.asarray(-np.angle(np.exp(-1j * a)), dtype=np.float64)
 
 
 def evaluate_rgd_descent(subject: Subject, spec: ProblemSpec) -> Observation:
+    """Read the step in the eigenbasis of Ω: with iΩ = U·diag(λ)·Uᴴ (Hermitian),
+    expm(−ηΩ) = U·diag(e^{iηλ})·Uᴴ, so D = Uᴴ(WᴴW⁺)U must be diagonal and its phases φ_k
+    ≡ ηλ_k (mod 2π) for one η, which must be > 0. The endpoint fixes η only up to the
+    lifts φ_k + 2πj: every lift of the widest plane (|j| ≤ :data:`RGD_MAX_TURNS`) that fits
+    all phases is kept. Lifts of both signs (a plane turned by more than π, or too few
+    independent planes to tell, as on SO(2)) are decided by the smallest one when it turns
+    by at most π/2, else the example is n.a.: its endpoint does not say whether the step
+    descended. Tolerances: ``off ≤ τ``, ``|φ_k − ηλ_k| ≤ τ`` with
+    τ = 4·(‖WᴴW − I‖ + ‖W⁺ᴴW⁺ − I‖ + 2n·γ_n + n·ε·(1 + |η|‖Ω‖₂)): the unitarity of the two
+    iterates, the product, and the eigendecomposition (its error scales with the rotation)."""
     problem = make_problem(spec)
     traj, bad = _trajectory(subject, problem, 1)
     if traj is None:
@@ -734,29 +698,71 @@ def evaluate_rgd_descent(subject: Subject, spec: ProblemSpec) -> Observation:
     if not np.any(Omega):
         return Observation.na("Ω = 0: stationary point")
     n = W.shape[0]
-    X = W.conj().T @ W1 - np.eye(n)
-    s2 = float(np.linalg.norm(Omega, 2))
-    sF = float(np.linalg.norm(Omega))
+    M = (W.conj().T @ W1).astype(np.complex128)
+    lam, U = np.linalg.eigh(1j * Omega.astype(np.complex128))
+    D = U.conj().T @ M @ U
+    off = float(np.linalg.norm(D - np.diag(np.diag(D))))
+    phi = np.angle(np.diag(D))
+    s2, sF = float(np.max(np.abs(lam))), float(np.linalg.norm(Omega))
+    base = gram_error(W) + gram_error(W1) + 2 * n * gamma(n, W.dtype)
+    u = float(np.finfo(np.float64 if W.dtype.itemsize >= 8 else np.float32).eps)
 
-    def rho(eta: float) -> float:  # ‖expm(−ηΩ) − I + ηΩ‖_F ≤ ‖Ω‖_F(e^{η‖Ω‖₂} − 1 − η‖Ω‖₂)/‖Ω‖₂
-        return sF * (math.expm1(eta * s2) - eta * s2) / s2
+    def tau(eta: float) -> float:
+        return 4 * (base + n * u * (1 + abs(eta) * s2))
 
-    rounding = gram_error(W) + gram_error(W1) + 2 * n * gamma(n, W.dtype)
-    return _direction_check(
-        X,
-        Omega,
-        rho,
-        rounding,
-        RGD_INEQ,
-        "Ω",
-        {"f(W)": traj.losses[0], "f(W⁺)": traj.losses[1]},
-        {f"{tgt}": W, f"{tgt}⁺": W1},
+    k = int(np.argmax(np.abs(lam)))
+    lifts = sorted(
+        (
+            eta
+            for j in range(-RGD_MAX_TURNS, RGD_MAX_TURNS + 1)
+            for eta in [(phi[k] + 2 * math.pi * j) / lam[k]]
+            if float(np.max(np.abs(_wrap(phi - eta * lam)))) <= tau(eta)
+        ),
+        key=abs,
     )
+    tol = Tolerance(
+        tau(lifts[0]) if lifts else tau(0.0),
+        "4·(‖WᴴW − I‖ + ‖W⁺ᴴW⁺ − I‖ + 2n·γ_n + n·ε·(1 + |η|‖Ω‖₂))",
+        {"base": base},
+    )
+    q: dict[str, Any] = {
+        "f(W)": traj.losses[0], "f(W⁺)": traj.losses[1], "‖Ω‖_F²": sF * sF,
+        "‖Ω‖₂": s2, "off-diagonal of Uᴴ(WᴴW⁺)U": off, "lifts η": list(map(float, lifts)),
+    }  # fmt: skip
+    inputs = {f"{tgt}": W, f"{tgt}⁺": W1}
+    worst_tau = tau(RGD_MAX_TURNS * 2 * math.pi / s2)
+    if off > worst_tau:
+        return _fail(
+            f"WᴴW⁺ does not commute with Ω (off-diagonal {off:.3g} > {worst_tau:.3g}): the "
+            "step is not W·expm(−ηΩ) for any η",
+            off, worst_tau, tol, RGD_INEQ, q, inputs,
+        )  # fmt: skip
+    if not lifts:
+        return _fail(
+            f"the phases of WᴴW⁺ in Ω's eigenbasis fit no single η (up to {RGD_MAX_TURNS} "
+            "turns): the step is not W·expm(−ηΩ)",
+            float(np.max(np.abs(phi))), 0.0, tol, RGD_INEQ, q, inputs,
+        )  # fmt: skip
+    signs = {eta > 0 for eta in lifts}
+    eta = lifts[0]
+    if len(signs) > 1 and abs(eta) * s2 > math.pi / 2:
+        return Observation.na(
+            f"the endpoint is W·expm(−ηΩ) for η = {', '.join(f'{e:.3g}' for e in lifts)} of "
+            "both signs, the smallest turning by more than π/2: it does not tell whether the "
+            "step descended"
+        )
+    if eta < 0:
+        return _fail(
+            f"the step moves along +Ω (η̂ = {eta:.3g} < 0): first-order ascent",
+            eta, 0.0, tol, RGD_INEQ, {**q, "eta_hat": eta}, inputs,
+        )  # fmt: skip
+    q.update({"eta_hat": eta, "first-order change −η̂‖Ω‖²": -eta * sF * sF})
+    return _pass(f"η̂ = {eta:.3g} > 0", eta, 0.0, tol, RGD_INEQ, q)
 
 
 WISDOM_INEQ = (
-    "(W⁺ − W)Wᴴ = −λ̂·A + O(λ̂²), λ̂ > 0, A = GWᴴ − WGᴴ; AW = 2WS; "
-    "Re⟨G, AW⟩ = ‖A‖_F²/2 (so dL/dλ|₀ = −‖A‖_F²/2)"
+    "W⁺ = (I + λ̂A/2)⁻¹(I − λ̂A/2)W, i.e. (I + W⁺Wᴴ)⁻¹(I − W⁺Wᴴ) = λ̂A/2, with λ̂ > 0, "
+    "A = GWᴴ − WGᴴ; AW = 2WS; Re⟨G, AW⟩ = ‖A‖_F²/2 (so dL/dλ|₀ = −‖A‖_F²/2)"
 )
 
 
@@ -805,15 +811,84 @@ def evaluate_wisdom_descent(subject: Subject, spec: ProblemSpec) -> Observation:
             q,
             inputs,
         )
-    X = (W1 - W) @ Wh
-    a2 = float(np.linalg.norm(A, 2))
-    aF = math.sqrt(nA2)
+    return _cayley_coordinate_check(W, W1, A, n, e0, q, {**inputs, "W⁺": W1})
 
-    def rho(lam: float) -> float:  # C(B)−I+2B = 2B²(I+B)⁻¹, ‖(I+B)⁻¹‖₂ ≤ 1, B = λA/2
-        return lam * lam * a2 * aF / 2
 
-    rounding = e0 + gram_error(W1) + 2 * n * g_n * (1 + 2 * (1 + aF))
-    return _direction_check(X, A, rho, rounding, WISDOM_INEQ, "A", q, {**inputs, "W⁺": W1})
+def _cayley_coordinate_check(
+    W: NDArray[Any],
+    W1: NDArray[Any],
+    A: NDArray[Any],
+    n: int,
+    e0: float,
+    quantities: dict[str, Any],
+    inputs: dict[str, Any],
+) -> Observation:
+    """W⁺ = C(λ̂A/2)·W with λ̂ > 0, C(B) = (I + B)⁻¹(I − B), checked in Cayley coordinates.
+
+    C is an involution, so the step's generator is recovered exactly at *any* step length:
+    B̂ = C(Ĉ) = (I + Ĉ)⁻¹(I − Ĉ) with Ĉ = W⁺Wᴴ, and B̂ = λA/2 for the claimed step. The
+    fitted λ̂ = 2Re⟨B̂, A⟩/‖A‖_F² minimizes ‖B̂ − tA/2‖_F over t, so the residual is at most
+    ‖B̂ − λA/2‖_F, which is rounding alone. (A first-order test of X = W⁺Wᴴ − I against
+    −λ̂A needs λ‖A‖₂ ≤ 1: beyond it the Cayley factor saturates towards −I and X is no
+    multiple of A, although the step is exact.)
+
+    Rounding: B̂ − B = −2(I + Ĉ)⁻¹·Δ·(I + C)⁻¹ with Δ = Ĉ − C(B), so with κ̂ = ‖(I + Ĉ)⁻¹‖₂
+    (measured) and κ̂‖Δ‖_F < 1, ‖B̂ − B‖_F ≤ 2κ̂²‖Δ‖_F/(1 − κ̂‖Δ‖_F); ‖Δ‖_F ≤ δ = e₀ + e₁ +
+    nγ_n(1 + 4κ̂) (WWᴴ ≠ I, W⁺ not unitary, the product W⁺Wᴴ, and the step's own solve with
+    I + B, whose condition number is ≤ √(1 + ‖B‖₂²) = 2‖(I + C)⁻¹‖₂ ≈ 2κ̂); the solve for
+    B̂ adds ≤ 2κ̂·2nγ_n·‖B̂‖_F (condition number of I + Ĉ ≤ 2κ̂)."""
+    eye = np.eye(n, dtype=W.dtype)
+    C = W1 @ W.conj().T
+    s_min = float(np.linalg.svd(eye + C, compute_uv=False)[-1])
+    kappa = math.inf if s_min == 0 else 1 / s_min
+    g_n = gamma(n, W.dtype)
+    delta = e0 + gram_error(W1) + n * g_n * (1 + 4 * kappa)
+    if not kappa * delta < 0.5:
+        return Observation.na(
+            f"W⁺Wᴴ has an eigenvalue at −1 within rounding (‖(I + W⁺Wᴴ)⁻¹‖₂ = {kappa:.3g}, "
+            f"‖Δ‖_F ≤ {delta:.3g}): no Cayley coordinate to compare"
+        )
+    B_hat = np.linalg.solve(eye + C, eye - C)
+    nA2 = float(np.real(np.vdot(A, A)))
+    lam = 2 * float(np.real(np.vdot(A, B_hat))) / nA2
+    res = float(np.linalg.norm(B_hat - (lam / 2) * A))
+    nB = float(np.linalg.norm(B_hat))
+    tol_v = 2 * kappa**2 * delta / (1 - kappa * delta) + 4 * kappa * n * g_n * nB
+    tol = Tolerance(
+        tol_v,
+        "2κ̂²δ/(1 − κ̂δ) + 4κ̂nγ_n‖B̂‖_F: inverting the Cayley map at the rounding δ of W⁺Wᴴ",
+        {"kappa_hat": kappa, "delta": delta, "‖B̂‖_F": nB},
+    )
+    q = {
+        **quantities,
+        "lambda_hat": lam,
+        "λ̂‖A‖₂": lam * float(np.linalg.norm(A, 2)),
+        "first-order change −λ̂‖A‖²/2": -lam * nA2 / 2,
+        "‖B̂ − λ̂A/2‖_F": res,
+    }
+    if lam < 0 and abs(lam) * math.sqrt(nA2) / 2 > tol_v:
+        return _fail(
+            f"the step moves along +A (λ̂ = {lam:.3g} < 0): first-order ascent",
+            lam,
+            0.0,
+            tol,
+            WISDOM_INEQ,
+            q,
+            inputs,
+        )
+    if not res <= tol_v:
+        return _fail(
+            f"the step is no Cayley step along −A: ‖B̂ − λ̂A/2‖_F = {res:.3g} > {tol_v:.3g}",
+            res,
+            tol_v,
+            tol,
+            WISDOM_INEQ,
+            q,
+            inputs,
+        )
+    return _pass(
+        f"λ̂ = {lam:.3g}, ‖B̂ − λ̂A/2‖_F = {res:.3g} ≤ {tol_v:.3g}", res, tol_v, tol, WISDOM_INEQ, q
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -9,12 +9,16 @@ import numpy as np
 import pytest
 
 from properties.retraction import chi2_critical, frechet_exp_skew, procrustes_min
-from rnnverify.contract import run
+from rnnverify.claims import Subject, replay
+from rnnverify.contract import Optimizer, as_optimizer, run
 from rnnverify.manifolds import expm_skew, haar, skew
 from rnnverify.optimizers.exprnn import dexp, expm_taylor, exprnn, raw_gradient
 from rnnverify.optimizers.givens import givens, rotate_columns
 from rnnverify.optimizers.wisdom import cayley_retraction, wisdom_generator
 from rnnverify.problems import ProblemSpec, make_problem
+from rnnverify.registry import ClaimRef, get_case
+from rnnverify.verdict import Status
+from tests.mutants_retraction import wisdom_flipped_sign
 
 EPS = np.finfo(float).eps
 
@@ -140,3 +144,75 @@ def test_chi2_critical_values():
     assert chi2_critical(2) == pytest.approx(27.631, abs=1e-3)
     for k, exact in CHI2_ISF_1E6.items():
         assert exact * (1 - 1e-9) <= chi2_critical(k) <= 1.15 * exact, (k, exact, chi2_critical(k))
+
+
+# -- wisdom.descent at a step far outside the first-order regime ---------------------------
+
+SATURATED = "complex-modrelu(n=2,m=3,p=1,T=9,B=1,loss=last,dtype=float64,seed=1304772,W=orthogonal)"
+"""The counterexample of the first-order comparison (X = (W⁺ − W)Wᴴ against −λ̂A): a
+gradient of norm 110 gives λ‖A‖₂ = 10.6 at λ = 0.05, where the Cayley factor saturates."""
+
+
+def _wisdom_subject(factory, name: str):
+    return Subject(name=name, optimizer=as_optimizer(factory()), target="W_hh")
+
+
+def test_wisdom_descent_replays_the_saturated_counterexample_as_a_pass():
+    case = get_case("wisdom(lr=0.05)")
+    ref = next(r for r in case.claims if r.claim == "wisdom.descent")
+    spec = ProblemSpec.parse(SATURATED)
+    verdict = replay("wisdom.descent", case.subject(ref), spec)
+    assert verdict.status is Status.PASS, verdict.render()
+    q = verdict.quantities
+    assert q["λ̂‖A‖₂"] > 10  # far outside the first-order regime λ‖A‖₂ ≤ 1
+    # the Cayley coordinate recovers the true λ whatever the step length
+    assert q["lambda_hat"] == pytest.approx(0.05, rel=1e-12)
+    # the first-order comparison is what failed here: its fit is 26× too small
+    problem = make_problem(spec)
+    W = problem.params0["W_hh"]
+    A = wisdom_generator(W, problem.grad(problem.params0)["W_hh"])
+    X = (cayley_retraction(W, A, 0.05) - W) @ W.conj().T
+    assert -np.real(np.vdot(A, X)) / np.real(np.vdot(A, A)) < 0.05 / 20
+
+
+def test_wisdom_descent_catches_the_flipped_sign_on_the_saturated_problem():
+    subj = _wisdom_subject(wisdom_flipped_sign, "wisdom_flipped_sign")
+    verdict = replay("wisdom.descent", subj, ProblemSpec.parse(SATURATED))
+    assert verdict.status is Status.FAIL, verdict.render()
+    assert verdict.quantities["lambda_hat"] == pytest.approx(-0.05, rel=1e-12)
+
+
+def test_wisdom_descent_tells_cayley_from_an_exponential_step():
+    """W·expm(−λA) has the first-order direction of the Cayley step but Cayley coordinate
+    i·tan(λα/2) on an eigenvalue iα of A: not a multiple of A when the |α| differ (here
+    α = −13.6, −212; λ = 0.005 keeps λ|α|/2 ≤ 0.53 < π/2, no wrap-around)."""
+
+    def wisdom_expm() -> Optimizer:
+        def step(problem, params, state):
+            out = {k: v.copy() for k, v in params.items()}
+            W = params["W_hh"]
+            A = wisdom_generator(W, problem.grad(params)["W_hh"])
+            mu, V = np.linalg.eigh(1j * A)  # A = V·diag(−iμ)·Vᴴ
+            out["W_hh"] = (V * np.exp(1j * 0.005 * mu)) @ V.conj().T @ W
+            return out, state
+
+        return Optimizer(init=lambda problem, params: (), step=step)
+
+    subj = _wisdom_subject(wisdom_expm, "wisdom_expm")
+    verdict = replay("wisdom.descent", subj, ProblemSpec.parse(SATURATED))
+    assert verdict.status is Status.FAIL, verdict.render()
+    assert verdict.quantities["lambda_hat"] > 0  # a descent step, on another curve
+    assert "no Cayley step along −A" in verdict.summary
+
+
+def test_rgd_descent_reads_a_step_that_turns_by_more_than_pi():
+    """η‖Ω‖₂ > π on this problem (‖G‖ ≈ 110): the fitted first-order check used to fail the
+    correct reference here; in Ω's eigenbasis the step is expm(−0.05·Ω) exactly."""
+    spec = ProblemSpec.parse(
+        "complex-modrelu(n=2,m=3,p=1,T=9,B=1,loss=last,dtype=float64,seed=1304772,W=orthogonal)"
+    )
+    case = get_case("rgd(lr=0.05)")
+    verdict = replay("rgd.descent", case.subject(ClaimRef.parse("rgd.descent:W_hh")), spec)
+    assert verdict.status is Status.PASS, verdict.render()
+    assert verdict.measured == pytest.approx(0.05, rel=1e-12)
+    assert verdict.quantities["‖Ω‖₂"] * 0.05 > math.pi

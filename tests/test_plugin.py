@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import re
 import subprocess
-from importlib.metadata import entry_points
+from importlib.metadata import distribution
 
 import pytest
 
 pytest_plugins = ["pytester"]
 
-# ``-p`` loads the plugin until the package registers it as a pytest11 entry point; with
-# the entry point named after the module, ``-p`` is then a no-op
+# The plugin is registered by the package's pytest11 entry point (named after its module,
+# so an explicit ``-p`` of the same name is a no-op); passing ``-p`` as well keeps these
+# tests independent of which metadata the subprocess sees (an editable install, a stale
+# egg-info). That the installed distribution declares the entry point is tested below.
 PLUGIN = "rnnverify.pytest_plugin"
-PLUGIN_ARGS = (
-    () if any(ep.value == PLUGIN for ep in entry_points(group="pytest11")) else ("-p", PLUGIN)
-)
+PLUGIN_ARGS = ("-p", PLUGIN)
+
+
+def test_the_installed_distribution_registers_the_plugin():
+    eps = distribution("rnnverify").entry_points
+    assert any(ep.group == "pytest11" and ep.value == PLUGIN for ep in eps), eps
+
 
 USER_MODULE = '''
 """A user's optimizers: a correct gradient step, and one with a sign typo that shows only

@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -59,12 +58,13 @@ def test_the_tutorial_has_what_the_test_runs():
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """The reader's environment: an empty directory, the quick ``dev`` profile, and the
-    pytest plugin loaded (by ``-p`` until the package registers its entry point)."""
+    pytest plugin loaded: by its entry point for the reader, here also by ``-p`` (a no-op
+    then), so the test does not depend on which metadata the subprocess sees (an editable
+    install); tests/test_plugin.py checks the entry point itself."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RNNVERIFY_", "PYTEST_"))}
     env["RNNVERIFY_PROFILE"] = "dev"
     env["OPENBLAS_NUM_THREADS"] = "1"
-    if not any(ep.value == PLUGIN for ep in entry_points(group="pytest11")):
-        env["PYTEST_ADDOPTS"] = f"-p {PLUGIN}"
+    env["PYTEST_ADDOPTS"] = f"-p {PLUGIN}"
     for name, text in files().items():
         (tmp_path / name).write_text(text)
     return env

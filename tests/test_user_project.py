@@ -68,8 +68,9 @@ def substitute(pattern: str, replacement: str, text: str) -> str:
     return out
 
 
-def user_tox_ini() -> str:
-    """The template of docs/pytest.md with the project's optimizers and this checkout."""
+def user_tox_ini(source: Path) -> str:
+    """The template of docs/pytest.md with the project's optimizers and rnnverify from
+    ``source`` (a copy of this checkout)."""
     match = TEMPLATE.search(PYTEST_DOC.read_text(encoding="utf-8"))
     assert match is not None, "docs/pytest.md: no ```ini block under '## A `tox.ini` template'"
     ini = substitute(
@@ -78,7 +79,7 @@ def user_tox_ini() -> str:
         match[1],
     )
     return substitute(
-        r"^(\s+)rnnverify$", rf"\1rnnverify[optax,report,torch] @ {ROOT.as_uri()}", ini
+        r"^(\s+)rnnverify$", rf"\1rnnverify[optax,report,torch] @ {source.as_uri()}", ini
     )
 
 
@@ -112,7 +113,18 @@ def project(tmp_path: Path) -> Iterator[Path]:
     removed afterwards."""
     root = tmp_path / "project"
     shutil.copytree(PROJECT, root, ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "tox.ini").write_text(user_tox_ini(), encoding="utf-8")
+    # pip builds a local directory in place (build/, *.egg-info): install from a copy of
+    # the sources, so the checkout under test is left as it was
+    source = tmp_path / "rnnverify-src"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".tox", ".ci", "build", "*.egg-info", ".hypothesis", "__pycache__",
+            ".mypy_cache", ".ruff_cache", ".pytest_cache",
+        ),
+    )  # fmt: skip
+    (root / "tox.ini").write_text(user_tox_ini(source), encoding="utf-8")
     yield root
     shutil.rmtree(root / ".tox", ignore_errors=True)
 

@@ -70,7 +70,9 @@ def load_target(target: str) -> Any:
         ) from None
     for part in attr.split("."):
         if not hasattr(obj, part):
-            raise ValueError(f"optimizer {target!r}: module {module_name!r} has no attribute {attr!r}")
+            raise ValueError(
+                f"optimizer {target!r}: module {module_name!r} has no attribute {attr!r}"
+            )
         obj = getattr(obj, part)
     return obj
 

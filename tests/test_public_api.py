@@ -78,7 +78,7 @@ def test_bad_claims_are_value_errors_naming_them(claims, expected):
     ("optimizer", "expected"),
     [
         ("no_such_module_xyz:f", "cannot import module 'no_such_module_xyz'"),
-        ("tests.mutants:no_such_factory", "module 'tests.mutants' has no attribute 'no_such_factory'"),
+        ("tests.mutants:no_such_factory", "'tests.mutants' has no attribute 'no_such_factory'"),
         ("rnnverify.contract:DEFAULT_STEP_TIME_LIMIT", "a float, expected a Case, an optimizer"),
         ("rnnverify.verdict:fmt", "calling the factory raised TypeError"),
         ("no_such_case", "expected pkg.module:factory or a built-in case id"),

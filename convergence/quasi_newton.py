@@ -43,7 +43,7 @@ RESET_FACTOR = 1.01
 """γ of the reset test (adaqn.md §1.1, §5)."""
 
 STATE_FIELDS = (
-    "S", "Y", "g", "d", "h0", "Hy", "L", "M", "t", "monitor", "w_o", "w_n",
+    "S", "Y", "g", "d", "h0", "Hy", "F", "L", "M", "t", "monitor", "w_o", "w_n",
     "averaged", "reset", "pair_tried", "pair_stored", "s_cand", "y_cand",
 )  # fmt: skip
 

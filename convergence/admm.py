@@ -112,6 +112,11 @@ def _replay(subject: Subject, spec: ProblemSpec, steps: int) -> Run | Observatio
         return _error(f"state declares rho={rho!r}, nu={nu!r}: expected finite values > 0")
     if mode not in ("linearized", "exact"):
         return _error(f"state declares o_update={mode!r}: expected 'linearized' or 'exact'")
+    convention = getattr(s0, "convention", "plus")
+    if convention not in admm.CONVENTIONS:
+        return _error(
+            f"state declares convention={convention!r}: expected one of {list(admm.CONVENTIONS)}"
+        )
     points = [admm.point(traj.params[k], traj.states[k]) for k in range(traj.steps + 1)]
     sweeps: list[list[Step]] = []
     for j in range(traj.steps):

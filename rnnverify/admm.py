@@ -68,8 +68,18 @@ class Point(NamedTuple):
         return self._replace(**changes)
 
 
+CONVENTIONS = ("plus", "minus")
+"""Sign conventions of the multiplier: PLUS ``L ∋ +⟨λ, r3⟩`` (dual step λ ← λ + ρ·r3),
+MINUS ``L ∋ −⟨μ, r3⟩`` (μ ← μ − ρ·r3, the public ADMMiRNN code's), with μ = −λ."""
+
+
 def point(params: Mapping[str, Array], aux: Any) -> Point:
-    """The point made of the problem's parameters and an object with ``a, h, o, lam``."""
+    """The point made of the problem's parameters and an object with ``a, h, o, lam``
+    (and optionally ``convention``: a MINUS multiplier μ is read as λ = −μ, so every
+    evaluation here is in the PLUS convention)."""
+    lam = np.asarray(aux.lam, dtype=np.float64)
+    if getattr(aux, "convention", "plus") == "minus":
+        lam = -lam
     return Point(
         U=np.asarray(params["W_ih"], dtype=np.float64),
         W=np.asarray(params["W_hh"], dtype=np.float64),
@@ -79,7 +89,7 @@ def point(params: Mapping[str, Array], aux: Any) -> Point:
         a=np.asarray(aux.a, dtype=np.float64),
         h=np.asarray(aux.h, dtype=np.float64),
         o=np.asarray(aux.o, dtype=np.float64),
-        lam=np.asarray(aux.lam, dtype=np.float64),
+        lam=lam,
     )
 
 

@@ -46,9 +46,17 @@ def admm_states_shifted() -> Optimizer:
     return _admmirnn(RHO, 1.0, "linearized", state_offset=1)
 
 
+def admm_minus_c_step_with_plus_sign() -> Optimizer:
+    """The MINUS convention (μ = −λ) with the c-step's multiplier term written as in the
+    PLUS convention (mean(o − Vh + μ/ρ)): two conventions mixed in one implementation, as
+    the public code's ``phi()`` against its updates (theory/admm.md §3.2, §9 A8)."""
+    return _admmirnn(RHO, 1.0, "linearized", convention="minus", c_dual_sign=-1.0)
+
+
 MUTANTS = [
     admm_dual_sign_flipped, admm_dual_divided_by_ten, admm_rho_below_2h, admm_u_step_uphill,
     admm_tanh_derivative_on_preactivation, admm_b_summed, admm_states_shifted,
+    admm_minus_c_step_with_plus_sign,
 ]  # fmt: skip
 
 F = ADMM_FAMILY
@@ -59,6 +67,6 @@ KILLS = {
     "admm.block_descent": [(admm_u_step_uphill, F), (admm_tanh_derivative_on_preactivation, F)],
     "admm.linearization_gradients": [(admm_tanh_derivative_on_preactivation, F)],
     "admm.summability": [(admm_u_step_uphill, F)],
-    "admm.exact_block_optimality": [(admm_b_summed, F)],
+    "admm.exact_block_optimality": [(admm_b_summed, F), (admm_minus_c_step_with_plus_sign, F)],
     "admm.forward_feasible": [(admm_states_shifted, F)],
 }

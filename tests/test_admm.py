@@ -203,3 +203,34 @@ def test_optimizer_without_admm_state_is_told_what_is_missing():
     )
     assert v.status is Status.ERROR
     assert "'rho'" in v.summary or "rho" in v.summary
+
+
+@pytest.mark.parametrize("sizes", SIZES, ids=str)
+@pytest.mark.parametrize("o_update", ["linearized", "exact"])
+def test_minus_convention_gives_bitwise_the_plus_iterates(sizes, o_update):
+    """theory/admm.md §9 A8: with μ = −λ the primal iterates are identical. Negation is
+    exact and IEEE rounding is symmetric, so the reference's are identical bit for bit."""
+    problem = _problem(sizes, seed=5)
+    plus = run(admmirnn(o_update=o_update), problem, 6)
+    minus = run(admmirnn(o_update=o_update, convention="minus"), problem, 6)
+    for p_, m_ in zip(plus.params, minus.params, strict=True):
+        assert all(np.array_equal(p_[k], m_[k]) for k in p_)
+    for sp_, sm_ in zip(plus.states, minus.states, strict=True):
+        for f in ("a", "h", "o"):
+            assert np.array_equal(getattr(sp_, f), getattr(sm_, f))
+        assert np.array_equal(sp_.lam, -sm_.lam)
+        assert (sp_.convention, sm_.convention) == ("plus", "minus")
+
+
+@pytest.mark.parametrize(
+    "claim", ["admm.dual_identity", "admm.exact_block_optimality", "admm.lyapunov_monotone"]
+)
+def test_minus_convention_reference_meets_the_claims(claim):
+    """The claims read a declared MINUS multiplier as λ = −μ."""
+    subj = subject(lambda: admmirnn(convention="minus"), family=ADMM_FAMILY, name="admmirnn_minus")
+    assert check(claim, subj, max_examples=25).status is Status.PASS
+
+
+def test_an_unknown_convention_is_named():
+    with pytest.raises(ValueError, match=r"convention='sideways': expected one of"):
+        admmirnn(convention="sideways")

@@ -48,7 +48,14 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnverify.admm import TANH_SECH2_MAX, check_problem, forward_point, loss_steps, loss_weight
+from rnnverify.admm import (
+    CONVENTIONS,
+    TANH_SECH2_MAX,
+    check_problem,
+    forward_point,
+    loss_steps,
+    loss_weight,
+)
 from rnnverify.contract import Optimizer
 from rnnverify.problems import ProblemFamily, RNNProblem
 from rnnverify.registry import Case, refs
@@ -78,7 +85,8 @@ class ADMMState(NamedTuple):
     a: Array  # (T, n, B): a_1..a_T
     h: Array  # (T, n, B): h_1..h_T
     o: Array  # (|S|, p, B)
-    lam: Array  # (|S|, p, B)
+    lam: Array  # (|S|, p, B): λ (PLUS) or μ = −λ (MINUS)
+    convention: str
     o_prev: Array  # o^{k−1}
     sweep: tuple[BlockStep, ...]  # the blocks of the last iteration, in order
     L: float  # the augmented Lagrangian after the last iteration (self-reported)
@@ -97,12 +105,20 @@ def _columns(A: Array) -> Array:
     return np.moveaxis(A, 1, 0).reshape(A.shape[1], -1)
 
 
-def admmirnn(rho: float = 2.5, *, nu: float = 1.0, o_update: str = "linearized") -> Optimizer:
+def admmirnn(
+    rho: float = 2.5,
+    *,
+    nu: float = 1.0,
+    o_update: str = "linearized",
+    convention: str = "plus",
+) -> Optimizer:
     """ADMMiRNN (module docstring) with penalty ``rho`` on C3 and ``nu`` on C1, C2.
 
     ``rho`` > 2H is the Lyapunov theorem's condition; H = 1/(B·|S|) ≤ 1, so the default
-    2.5 satisfies it on every problem."""
-    return _admmirnn(rho, nu, o_update)
+    2.5 satisfies it on every problem. ``convention="minus"`` keeps the multiplier of the
+    public code's convention, μ = −λ (``L ∋ −⟨μ, r3⟩``, μ ← μ − ρ·r3), in the state;
+    negation being exact, its primal iterates are bitwise those of ``"plus"``."""
+    return _admmirnn(rho, nu, o_update, convention=convention)
 
 
 def _admmirnn(
@@ -116,25 +132,31 @@ def _admmirnn(
     tanh_derivative: str = "sech2",
     b_average: bool = True,
     state_offset: int = 0,
+    convention: str = "plus",
+    c_dual_sign: float = 1.0,
 ) -> Optimizer:
     """The reference with hooks for the mutants of tests/mutants_admm.py (defaults: the
     reference): the dual step's sign and scale, the U step's direction, tanh′ computed as
     ``1 − a²`` on the pre-activation (the public code's ``der_tanh``), the b step summing
-    instead of averaging, and a start whose states are shifted by ``state_offset`` steps."""
+    instead of averaging, a start whose states are shifted by ``state_offset`` steps, and
+    a c-step whose multiplier term has the other convention's sign (``c_dual_sign``)."""
     for name, v in (("rho", rho), ("nu", nu)):
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise ValueError(f"{name}={v!r}: expected a finite float > 0")
     if o_update not in O_UPDATES:
         raise ValueError(f"o_update={o_update!r}: expected one of {list(O_UPDATES)}")
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention={convention!r}: expected one of {list(CONVENTIONS)}")
     rho, nu = float(rho), float(nu)
+    sgn = 1.0 if convention == "plus" else -1.0  # λ = sgn·(the stored multiplier)
 
     def init(problem: RNNProblem, params: Params) -> ADMMState:
         check_problem(problem)
         p = forward_point(problem, params)
         h = p.h if state_offset == 0 else np.roll(p.h, state_offset, axis=0)
         return ADMMState(
-            k=0, rho=rho, nu=nu, o_update=o_update, a=p.a, h=h, o=p.o, lam=p.lam,
-            o_prev=p.o.copy(), sweep=(), L=math.nan, Psi=math.nan,
+            k=0, rho=rho, nu=nu, o_update=o_update, a=p.a, h=h, o=p.o, lam=sgn * p.lam,
+            convention=convention, o_prev=p.o.copy(), sweep=(), L=math.nan, Psi=math.nan,
             r1=0.0, r2=0.0, r3=0.0,
         )  # fmt: skip
 
@@ -196,40 +218,40 @@ def _admmirnn(
             if t in S:
                 i = S.index(t)
                 A = A + rho * VtV
-                rhs = rhs + V.T @ (rho * (o[i] - c[:, None]) + lam[i])
+                rhs = rhs + V.T @ (rho * (o[i] - c[:, None]) + sgn * lam[i])
             hn[t] = np.linalg.solve(A, rhs)
         h = hn
         sweep.append(BlockStep("h", "exact", math.nan, empty, h.copy()))
         # V: linearized, θ = ρ·λ_max(H_SH_Sᵀ)
         hS = h[S]
         r3 = o - V @ hS - c[None, :, None]
-        g = -np.einsum("tpb,tnb->pn", lam + rho * r3, hS)
+        g = -np.einsum("tpb,tnb->pn", sgn * lam + rho * r3, hS)
         theta = max(rho * _lmax(_columns(hS)), np.finfo(float).tiny)
         V = V - g / theta
         sweep.append(BlockStep("V", "linearized", theta, g, V.copy()))
         # c: exact
-        c = (o - V @ hS + lam / rho).mean(axis=(0, 2))
+        c = (o - V @ hS + c_dual_sign * sgn * lam / rho).mean(axis=(0, 2))
         sweep.append(BlockStep("c", "exact", math.nan, empty, c.copy()))
         # o: linearized R (prox-linear) or the exact prox of the quadratic R; last
         q = V @ hS + c[None, :, None]
         o_old = o
         if o_update == "linearized":
             gR = w * (o - y)
-            o = q - (lam + gR) / rho
+            o = q - (sgn * lam + gR) / rho
             sweep.append(BlockStep("o", "linearized", rho, gR, o.copy()))
         else:
-            o = (w * y + rho * q - lam) / (w + rho)
+            o = (w * y + rho * q - sgn * lam) / (w + rho)
             sweep.append(BlockStep("o", "exact", math.nan, empty, o.copy()))
         # dual step
         r3 = o - q
-        lam = dual_scale * (lam + dual_sign * rho * r3)
+        lam = dual_scale * (lam + sgn * dual_sign * rho * r3)
         # the self-reported Lagrangian, Lyapunov value and residual norms (diagnostics)
         r1v = r1()
         r2v = h - np.tanh(a)
         L = (
             0.5 * w * float(np.sum((o - y) ** 2))
             + 0.5 * nu * float(np.sum(r1v**2) + np.sum(r2v**2))
-            + float(np.sum(lam * r3))
+            + float(np.sum(sgn * lam * r3))
             + 0.5 * rho * float(np.sum(r3**2))
         )
         Psi = L + (w * w / rho) * float(np.sum((o - o_old) ** 2))
@@ -242,7 +264,7 @@ def _admmirnn(
         }
         return new_params, ADMMState(
             k=state.k + 1, rho=rho, nu=nu, o_update=o_update, a=a, h=h, o=o, lam=lam,
-            o_prev=o_old.copy(), sweep=tuple(sweep), L=L, Psi=Psi,
+            convention=convention, o_prev=o_old.copy(), sweep=tuple(sweep), L=L, Psi=Psi,
             r1=float(np.linalg.norm(r1v)), r2=float(np.linalg.norm(r2v)),
             r3=float(np.linalg.norm(r3)),
         )  # fmt: skip

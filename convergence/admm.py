@@ -23,6 +23,7 @@ Claims: ``admm.dual_identity`` (A1), ``admm.exact_block_optimality`` (A2),
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import OrderedDict
 from typing import Any, NamedTuple
@@ -207,13 +208,14 @@ def _residual_series(run: Run) -> dict[str, list[float]]:
 
 def _precondition_failure(run: Run, claim: str, text: str, q: dict[str, Any],
                           what: str, series: dict[str, list[float]]) -> Observation:  # fmt: skip
-    return _fail(
+    obs = _fail(
         f"precondition violated: {text}, so the theorem of {claim} does not apply to this "
         f"configuration ({what}); not a counterexample to the theorem",
         q["rho"], q["rho_min"], "ρ > ρ_min (precondition)",
         Tolerance(0.0, "a precondition is checked exactly"), None,
         {**q, "precondition_violated": 1.0}, series, score=1e6,
     )  # fmt: skip
+    return dataclasses.replace(obs, figure=f"precondition ρ = {q['rho']:.3g} ≤ {q['rho_min']:.3g}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -390,12 +392,15 @@ def evaluate_block_descent(subject: Subject, spec: ProblemSpec) -> Observation:
             else f"θ_{name} = {d['theta']:.4g} ≥ Lip = {d['lipschitz']:.4g}: the step is not a "
             "descent step (gradient sign, activation derivative or Lipschitz constant wrong)"
         )
-        return _fail(
+        obs = _fail(
             f"iteration {d['iteration']}: the {name}-step gives L = {d['L_after']:.6g} > "
             f"{d['bound']:.6g} = L − coef·‖ΔX‖² + tol; {why}",
             d["L_after"], d["bound"], ineq, tol_, f"iteration {d['iteration']}, block {name}",
             {**q, "precondition_violated": float(theta_short)}, series, score=score,
         )  # fmt: skip
+        return (
+            dataclasses.replace(obs, figure=f"precondition θ_{name} < Lip") if theta_short else obs
+        )
     return _pass(f"worst excess {score:.2g}·tol", score, 0.0, ineq, tol_, q, score, series)
 
 

@@ -150,6 +150,9 @@ class Observation:
     inputs: str | None = None
     score: float = 0.0
     series: Mapping[str, list[float]] = field(default_factory=dict)
+    figure: str | None = None
+    """The matrix cell's text, when the claim's ``figure`` format of ``measured`` would
+    mislead (e.g. ``precondition ρ ≤ 2H`` for a violated precondition)."""
 
     @classmethod
     def from_violation(cls, v: ContractViolation) -> Observation:
@@ -314,7 +317,9 @@ def _to_verdict(
 ) -> Verdict:
     value = obs.measured if measured is None else measured
     figure = ""
-    if value is not None and math.isfinite(value):
+    if obs.figure is not None:
+        figure = obs.figure
+    elif value is not None and math.isfinite(value):
         figure = claim.figure.format(value)
     return Verdict(
         claim=claim.id,

@@ -234,3 +234,18 @@ def test_minus_convention_reference_meets_the_claims(claim):
 def test_an_unknown_convention_is_named():
     with pytest.raises(ValueError, match=r"convention='sideways': expected one of"):
         admmirnn(convention="sideways")
+
+
+def test_a_step_longer_than_the_lipschitz_constant_allows_is_a_violated_precondition():
+    """θ_U = Lip/4: the step overshoots by 4×, L rises; block descent says the descent
+    lemma's precondition failed (θ < Lip), not that the theorem is false."""
+    subj = subject(
+        lambda: _admmirnn(2.5, 1.0, "linearized", theta_u_scale=0.25),
+        family=ADMM_FAMILY,
+        name="admm_theta_quarter",
+    )
+    v = check("admm.block_descent", subj, max_examples=25)
+    assert v.status is Status.FAIL, v.render()
+    assert "precondition violated: θ_U" in v.summary
+    assert v.figure == "precondition θ_U < Lip"
+    assert v.quantities["theta"] < v.quantities["lipschitz"]

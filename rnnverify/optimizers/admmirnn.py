@@ -134,12 +134,14 @@ def _admmirnn(
     state_offset: int = 0,
     convention: str = "plus",
     c_dual_sign: float = 1.0,
+    theta_u_scale: float = 1.0,
 ) -> Optimizer:
     """The reference with hooks for the mutants of tests/mutants_admm.py (defaults: the
     reference): the dual step's sign and scale, the U step's direction, tanh′ computed as
     ``1 − a²`` on the pre-activation (the public code's ``der_tanh``), the b step summing
     instead of averaging, a start whose states are shifted by ``state_offset`` steps, and
-    a c-step whose multiplier term has the other convention's sign (``c_dual_sign``)."""
+    a c-step whose multiplier term has the other convention's sign (``c_dual_sign``), and
+    θ_U scaled below the U-block's Lipschitz constant (``theta_u_scale``)."""
     for name, v in (("rho", rho), ("nu", nu)):
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise ValueError(f"{name}={v!r}: expected a finite float > 0")
@@ -182,7 +184,7 @@ def _admmirnn(
 
         # U: linearized, θ = ν·λ_max(XXᵀ)
         g = -nu * np.einsum("tnb,tmb->nm", r1(), x)
-        theta = max(nu * _lmax(_columns(x)), np.finfo(float).tiny)
+        theta = theta_u_scale * max(nu * _lmax(_columns(x)), np.finfo(float).tiny)
         U = U - u_sign * g / theta
         sweep.append(BlockStep("U", "linearized", theta, g, U.copy()))
         # W: linearized, θ = ν·λ_max(H_pH_pᵀ)

@@ -344,11 +344,13 @@ def block_gradient(
 # ---------------------------------------------------------------------------------------
 
 
-def _lmax(A: Array) -> float:
-    """λ_max(A Aᵀ) for A of shape (k, N)."""
+def gram_lmax(A: Array) -> float:
+    """λ_max(Σ_{t,b} a_{t,b} a_{t,b}ᵀ) for a stack of columns A of shape (T, k, B): the
+    time steps and sequences side by side as one (k, T·B) matrix."""
     if A.size == 0:
         return 0.0
-    return float(np.linalg.eigvalsh(A @ A.T)[-1])
+    M = np.moveaxis(A, 1, 0).reshape(A.shape[1], -1)
+    return float(np.linalg.eigvalsh(M @ M.T)[-1])
 
 
 def block_lipschitz(problem: RNNProblem, p: Point, block: str, nu: float, rho: float) -> float:
@@ -359,13 +361,13 @@ def block_lipschitz(problem: RNNProblem, p: Point, block: str, nu: float, rho: f
     ``a``, so along the whole step)."""
     x = np.asarray(problem.data.x, dtype=np.float64)
     if block == "U":
-        return nu * _lmax(np.moveaxis(x, 1, 0).reshape(x.shape[1], -1))
+        return nu * gram_lmax(x)
     if block == "W":
         hp = previous_states(problem, p.h)
-        return nu * _lmax(np.moveaxis(hp, 1, 0).reshape(hp.shape[1], -1))
+        return nu * gram_lmax(hp)
     if block == "V":
         hS = p.h[loss_steps(problem)]
-        return rho * _lmax(np.moveaxis(hS, 1, 0).reshape(hS.shape[1], -1))
+        return rho * gram_lmax(hS)
     if block == "a":
         return nu * (2.0 + 2.0 * TANH_SECH2_MAX * (float(np.max(np.abs(p.h))) + 1.0))
     raise ValueError(

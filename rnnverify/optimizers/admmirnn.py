@@ -53,6 +53,7 @@ from rnnverify.admm import (
     TANH_SECH2_MAX,
     check_problem,
     forward_point,
+    gram_lmax,
     loss_steps,
     loss_weight,
 )
@@ -94,15 +95,6 @@ class ADMMState(NamedTuple):
     r1: float
     r2: float
     r3: float
-
-
-def _lmax(A: Array) -> float:
-    return float(np.linalg.eigvalsh(A @ A.T)[-1]) if A.size else 0.0
-
-
-def _columns(A: Array) -> Array:
-    """(T, k, B) → (k, T·B): time steps and sequences side by side."""
-    return np.moveaxis(A, 1, 0).reshape(A.shape[1], -1)
 
 
 def admmirnn(
@@ -184,13 +176,13 @@ def _admmirnn(
 
         # U: linearized, θ = ν·λ_max(XXᵀ)
         g = -nu * np.einsum("tnb,tmb->nm", r1(), x)
-        theta = theta_u_scale * max(nu * _lmax(_columns(x)), np.finfo(float).tiny)
+        theta = theta_u_scale * max(nu * gram_lmax(x), np.finfo(float).tiny)
         U = U - u_sign * g / theta
         sweep.append(BlockStep("U", "linearized", theta, g, U.copy()))
         # W: linearized, θ = ν·λ_max(H_pH_pᵀ)
         hp = hprev()
         g = -nu * np.einsum("tnb,tkb->nk", r1(), hp)
-        theta = max(nu * _lmax(_columns(hp)), np.finfo(float).tiny)
+        theta = max(nu * gram_lmax(hp), np.finfo(float).tiny)
         W = W - g / theta
         sweep.append(BlockStep("W", "linearized", theta, g, W.copy()))
         # b: exact, the mean over (t, B) of a − Ux − Wh_{t−1}
@@ -228,7 +220,7 @@ def _admmirnn(
         hS = h[S]
         r3 = o - V @ hS - c[None, :, None]
         g = -np.einsum("tpb,tnb->pn", sgn * lam + rho * r3, hS)
-        theta = max(rho * _lmax(_columns(hS)), np.finfo(float).tiny)
+        theta = max(rho * gram_lmax(hS), np.finfo(float).tiny)
         V = V - g / theta
         sweep.append(BlockStep("V", "linearized", theta, g, V.copy()))
         # c: exact
